@@ -1,0 +1,177 @@
+"""The one interface every model sits behind.
+
+A backend takes a *batch* of :class:`Request` objects and returns their traces in the
+same order.  Backends that answer one at a time simply loop; batching local
+generation and concurrent API calls live behind the same signature.
+
+A recording (``pytest_reasoning.recording``) wraps any backend: backends never know
+whether they are being recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..trace import Trace
+
+__all__ = ["Request", "RawResponse", "Backend", "BackendError", "canonical_json", "to_trace"]
+
+
+class BackendError(Exception):
+    """A model call failed in a way a user must act on (bad key, unreachable server,
+    model not found, out of memory).  ``str()`` is one line saying what to do."""
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys and no whitespace: the form recording keys hash."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Request:
+    """One prompt to run.
+
+    Attributes:
+        backend: backend name (``"deepseek"``, ``"transformers"``, ...).
+        model: model name, hub id or local path.
+        messages: chat messages ``[{"role": "user", "content": "..."}]``.
+        params: sampling and thinking settings as the test asked for them
+            (``temperature``, ``top_p``, ``top_k``, ``max_tokens``, ``seed``,
+            ``thinking`` (bool), ``thinking_budget`` (tokens), ``stream`` (bool), ...).
+            ``None`` values are dropped.
+        identity: what else decides the output and so belongs in the recording key
+            (LoRA adapter path and weight hash, quantisation), JSON-serialisable.
+    """
+
+    backend: str
+    model: str
+    messages: tuple[Any, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)
+
+    def key_data(self) -> dict[str, Any]:
+        """Everything the recording key covers: backend, model, identity, the
+        whole message list and every parameter.  Never credentials or URLs."""
+        return {
+            "backend": self.backend,
+            "model": self.model,
+            "identity": self.identity,
+            "messages": list(self.messages),
+            "params": self.params,
+        }
+
+    def key(self) -> str:
+        """SHA-256 hex digest (64 chars) of :meth:`key_data` in canonical JSON."""
+        return hashlib.sha256(canonical_json(self.key_data()).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class RawResponse:
+    """What a backend got back for one request, in its own wire format: the form a
+    cassette stores and replays through the same parser.
+
+    Attributes:
+        format: ``"openai.chat.completion"`` (``payload`` = the JSON body, a dict),
+            ``"openai.chat.completion.chunks"`` (``payload`` = list of chunk dicts, as
+            sent in the SSE ``data:`` lines, ``[DONE]`` excluded) or ``"trace"``
+            (``payload`` = :meth:`Trace.to_dict`, for local models).
+        payload: see ``format``.
+        latency_s: wall-clock seconds from request to last byte.
+        backend_version: version of the client library or engine.
+    """
+
+    format: str
+    payload: Any
+    latency_s: float | None = None
+    backend_version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (as stored in a cassette)."""
+        return {
+            "format": self.format,
+            "latency_s": self.latency_s,
+            "backend_version": self.backend_version,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RawResponse:
+        """Inverse of :meth:`to_dict`.  Raises ``KeyError`` if ``format`` or
+        ``payload`` is missing."""
+        return cls(
+            format=data["format"],
+            payload=data["payload"],
+            latency_s=data.get("latency_s"),
+            backend_version=data.get("backend_version"),
+        )
+
+
+def to_trace(request: Request, raw: RawResponse) -> Trace:
+    """Turn a live or replayed :class:`RawResponse` into the :class:`Trace` for
+    ``request``, running the provider's real parser.
+
+    Raises:
+        ValueError: unknown ``raw.format`` or a payload the parser cannot read.
+    """
+    from ..parsing import trace_from_openai, trace_from_openai_stream
+    from ..trace import BackendInfo
+
+    meta = dict(
+        messages=list(request.messages),
+        params=dict(request.params),
+        backend=BackendInfo(request.backend, raw.backend_version),
+        latency_s=raw.latency_s,
+    )
+    if raw.format == "openai.chat.completion":
+        trace = trace_from_openai(raw.payload, **meta)
+    elif raw.format == "openai.chat.completion.chunks":
+        trace = trace_from_openai_stream(raw.payload, **meta)
+    elif raw.format == "trace":
+        trace = Trace.from_dict(raw.payload)
+    else:
+        raise ValueError(
+            f"unknown response format {raw.format!r}; expected openai.chat.completion, "
+            "openai.chat.completion.chunks or trace"
+        )
+    if request.identity:
+        trace.extra.setdefault("identity", request.identity)
+    return trace
+
+
+class Backend(ABC):
+    """A model behind a batch interface.
+
+    Subclasses set ``name`` and implement :meth:`run`, which returns each response
+    in its wire format (:class:`RawResponse`); :meth:`generate` parses them into
+    traces.  Recordings store the raw form, so a replay runs the same parser.
+    """
+
+    name: str = "base"
+
+    def identity(self) -> dict[str, Any]:
+        """Facts beyond the model name that decide the output (adapter hash,
+        quantisation); part of every recording key.  Default: none."""
+        return {}
+
+    @abstractmethod
+    def run(self, requests: list[Request]) -> list[RawResponse]:
+        """Run ``requests`` and return one :class:`RawResponse` each, in order.
+
+        Raises:
+            BackendError: the call failed (one-line message saying what to do).
+        """
+
+    def generate(self, requests: list[Request]) -> list[Trace]:
+        """Run ``requests`` and return one :class:`Trace` each, in order.
+
+        Raises:
+            BackendError: the call failed (one-line message saying what to do).
+        """
+        return [to_trace(r, raw) for r, raw in zip(requests, self.run(requests))]
+
+    def close(self) -> None:
+        """Release clients, models and GPU memory.  Default: nothing."""
