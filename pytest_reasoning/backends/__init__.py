@@ -21,6 +21,8 @@ __all__ = [
     "RawResponse",
     "Request",
     "create_backend",
+    "request_identity",
+    "adapter_sha256",
     "to_trace",
 ]
 
@@ -67,3 +69,44 @@ def create_backend(name: str, model: str, settings: dict[str, Any]) -> Backend:
 
 def _pick(settings: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k in names and v is not None}
+
+
+def adapter_sha256(path: str) -> str:
+    """SHA-256 hex digest of a LoRA adapter's weights: the bytes of its
+    ``*.safetensors`` / ``*.bin`` / ``*.pt`` files, in name order.
+
+    Raises:
+        BackendError: the folder does not exist or holds no weight file.
+    """
+    import hashlib
+    from pathlib import Path
+
+    folder = Path(path)
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".safetensors", ".bin", ".pt")) if folder.is_dir() else []
+    if not files:
+        raise BackendError(f"LoRA adapter {path!r} not found or holds no weights (*.safetensors); check --reasoning-adapter")
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def request_identity(name: str, settings: dict[str, Any], locate: Any = str) -> dict[str, Any]:
+    """What besides the model name decides a backend's output, for recording keys:
+    for local backends the LoRA adapter (path as given, so keys are the same on every
+    machine, and :func:`adapter_sha256` of the weights at ``locate(path)``) and the
+    quantisation; ``{}`` for APIs.
+
+    Raises:
+        BackendError: the adapter folder is missing or holds no weights.
+    """
+    if name not in LOCAL_BACKENDS:
+        return {}
+    identity: dict[str, Any] = {}
+    adapter = settings.get("adapter")
+    if adapter:
+        identity["adapter"] = {"path": adapter, "sha256": adapter_sha256(locate(adapter))}
+    if name == "unsloth" or settings.get("load_in_4bit"):
+        identity["quantization"] = "4bit"
+    return identity

@@ -1,0 +1,37 @@
+"""pytest-reasoning: prompt regression tests for reasoning LLMs.
+
+Public names only; nothing heavy (torch, transformers, unsloth, openai) is imported.
+"""
+
+import pytest
+
+pytest.register_assert_rewrite("pytest_reasoning.assertions")
+
+from .assertions import (  # noqa: E402
+    assert_answer,
+    assert_no_detour,
+    assert_reasoning_budget,
+    assert_reasoning_path,
+)
+from .detours import DEFAULT_HESITATION_MARKERS, Detour, DetourHit  # noqa: E402
+from .parsing import trace_from_openai, trace_from_openai_stream  # noqa: E402
+from .thinking import split_sentences, split_thinking  # noqa: E402
+from .trace import BackendInfo, Trace, Usage  # noqa: E402
+
+__all__ = [
+    "Trace",
+    "Usage",
+    "BackendInfo",
+    "trace_from_openai",
+    "trace_from_openai_stream",
+    "split_thinking",
+    "split_sentences",
+    "Detour",
+    "DetourHit",
+    "DEFAULT_HESITATION_MARKERS",
+    "assert_answer",
+    "assert_no_detour",
+    "assert_reasoning_path",
+    "assert_reasoning_budget",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,242 @@
+"""Assertions on a trace's answer and reasoning.
+
+Each assertion raises ``AssertionError`` with a short message: what was expected, an
+excerpt of what came, and the trace's snapshot file.  Each also records its verdict in
+``trace.checks``, which snapshots keep and the "stable" snapshot mode compares.
+Registered for pytest's assertion rewriting by the plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .detours import Detour, count_hesitations, find_detours, find_term, normalize
+from .trace import Trace
+
+__all__ = ["assert_answer", "assert_no_detour", "assert_reasoning_path", "assert_reasoning_budget"]
+
+EXCERPT_CHARS = 160
+
+
+def _excerpt(text: str, start: int = 0, end: int | None = None, width: int = EXCERPT_CHARS) -> str:
+    """``text`` around ``[start, end)``, at most about ``width`` characters, one line."""
+    end = start if end is None else end
+    pad = max(0, (width - (end - start)) // 2)
+    a, b = max(0, start - pad), min(len(text), end + pad)
+    piece = text[a:b].replace("\n", " ")
+    return ("…" if a > 0 else "") + piece + ("…" if b < len(text) else "")
+
+
+def _fail(trace: Trace, *lines: str) -> None:
+    where = f"snapshot: {trace.snapshot_path}" if trace.snapshot_path else None
+    raise AssertionError("\n".join([*lines, *([where] if where else [])]))
+
+
+def _options(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
+def _answer_json(answer: str) -> Any:
+    text = answer.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.DOTALL)
+    return json.loads(fenced.group(1) if fenced else text)
+
+
+def assert_answer(
+    trace: Trace,
+    equals: str | Sequence[str] | None = None,
+    *,
+    contains: str | Sequence[str] | None = None,
+    regex: str | None = None,
+    schema: dict[str, Any] | None = None,
+    predicate: Callable[[str], bool] | None = None,
+    normalize_text: bool = True,
+) -> None:
+    """Assert the answer is right.
+
+    Args:
+        trace: the trace.
+        equals: the whole answer (stripped) equals this, or one of these
+            alternatives (a list: ``["オースティン", "Austin"]``).
+        contains: the answer contains this, or one of these alternatives.
+        regex: ``re.search`` finds this in the answer (case-insensitive when
+            ``normalize_text``).
+        schema: the answer is JSON (optionally in a ```json fence) valid against this
+            JSON Schema (validated with ``jsonschema``, draft from ``$schema``).
+        predicate: a function of the answer text returning truthy.
+        normalize_text: compare NFKC-normalised, case-folded text (full-/half-width,
+            case and composed/decomposed accents don't matter).  Default ``True``.
+
+    Every given check must hold.
+
+    Raises:
+        AssertionError: a check failed (message shows the answer's excerpt).
+        ValueError: no check given, or ``schema`` is not a valid JSON Schema.
+    """
+    __tracebackhide__ = True
+    if all(v is None for v in (equals, contains, regex, schema, predicate)):
+        raise ValueError("assert_answer needs equals=, contains=, regex=, schema= or predicate=")
+    norm = normalize if normalize_text else (lambda s: s)
+    answer = trace.answer or ""
+    shown = _excerpt(answer) if answer else "(empty answer)"
+    failures, expected = [], []
+    if equals is not None:
+        options = _options(equals)
+        expected.append(f"equals {' | '.join(map(repr, options))}")
+        if not any(norm(answer.strip()) == norm(str(o).strip()) for o in options):
+            failures.append(f"answer does not equal {' or '.join(map(repr, options))}")
+    if contains is not None:
+        options = _options(contains)
+        expected.append(f"contains {' | '.join(map(repr, options))}")
+        if not any(norm(str(o)) in norm(answer) for o in options):
+            failures.append(f"answer does not contain {' or '.join(map(repr, options))}")
+    if regex is not None:
+        expected.append(f"matches /{regex}/")
+        flags = re.IGNORECASE if normalize_text else 0
+        if not re.search(regex, norm(answer), flags):
+            failures.append(f"answer does not match /{regex}/")
+    if schema is not None:
+        import jsonschema
+
+        expected.append("matches the JSON Schema")
+        try:
+            jsonschema.validators.validator_for(schema).check_schema(schema)
+        except jsonschema.SchemaError as e:
+            raise ValueError(f"invalid JSON Schema given to assert_answer: {e.message}") from None
+        try:
+            jsonschema.validate(_answer_json(answer), schema)
+        except json.JSONDecodeError as e:
+            failures.append(f"answer is not JSON ({e.msg} at char {e.pos})")
+        except jsonschema.ValidationError as e:
+            path = "/".join(map(str, e.absolute_path)) or "(root)"
+            failures.append(f"answer JSON fails the schema at {path}: {e.message}")
+    if predicate is not None:
+        name = getattr(predicate, "__name__", "predicate")
+        expected.append(f"satisfies {name}")
+        if not predicate(answer):
+            failures.append(f"answer fails {name}()")
+    trace.checks.setdefault("answer", {})["; ".join(expected)] = not failures
+    if failures:
+        _fail(trace, *failures, f"  answer: {shown}")
+
+
+def assert_no_detour(trace: Trace, *detours: Detour) -> None:
+    """Assert the reasoning takes none of ``detours``.
+
+    The failure names each detour found, the matched text, its character offset
+    and sentence number, and shows that sentence.
+
+    Raises:
+        AssertionError: a detour was found.
+        ValueError: no detour given, or an argument is not a :class:`Detour`.
+    """
+    __tracebackhide__ = True
+    if not detours or not all(isinstance(d, Detour) for d in detours):
+        raise ValueError("assert_no_detour(trace, Detour(...), ...) needs one or more Detour objects")
+    found = trace.detours(*detours)
+    lines = []
+    for name, hits in found.items():
+        if hits:
+            first = hits[0]
+            more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
+            lines.append(
+                f"reasoning took the {name!r} detour: {first.text!r} at char {first.start}, "
+                f"sentence {first.sentence_index + 1}{more}"
+            )
+            lines.append(f"  > {_excerpt(first.sentence, 0, len(first.sentence))}")
+    if lines:
+        _fail(trace, *lines)
+
+
+def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) -> None:
+    """Assert the reasoning mentions ``steps`` in this order.
+
+    Args:
+        steps: each a term, or a list of alternative terms (``[["Dallas", "ダラス"],
+            ["Texas", "テキサス"], ["Austin", "オースティン"]]``).  Step *k+1* must
+            occur after the first occurrence of step *k*.  Matching as for detour
+            terms (normalised; whole Latin words).
+
+    Raises:
+        AssertionError: a step is missing (or appears only before the previous
+            step); the message says which and shows where the search stood.
+        ValueError: ``steps`` is empty.
+    """
+    __tracebackhide__ = True
+    if not steps or isinstance(steps, str):
+        raise ValueError("assert_reasoning_path needs a list of steps, e.g. ['Dallas', 'Texas', 'Austin']")
+    text, position, labels = trace.reasoning or "", 0, []
+    for k, step in enumerate(steps):
+        options = [str(o) for o in _options(step)]
+        labels.append("|".join(options))
+        hits = [h for h in (find_term(text, o, position) for o in options) if h]
+        if not hits:
+            trace.checks["path"] = {"steps": labels, "held": False}
+            anywhere = any(find_term(text, o) for o in options)
+            why = "appears only before the previous step" if anywhere else "never appears"
+            after = "" if k == 0 else f" after {labels[k - 1]!r} (char {position})"
+            _fail(
+                trace,
+                f"reasoning path broken at step {k + 1}/{len(steps)}: {labels[-1]!r} {why}{after}",
+                f"  path: {' -> '.join(labels[:k])}{' -> ' if k else ''}[{labels[-1]}]",
+                f"  reasoning: {_excerpt(text, position) if text else '(no reasoning)'}",
+            )
+        position = min(hits, key=lambda h: h.start).end
+    trace.checks["path"] = {"steps": labels, "held": True}
+
+
+def assert_reasoning_budget(
+    trace: Trace,
+    *,
+    max_tokens: int | None = None,
+    max_chars: int | None = None,
+    max_hesitations: int | None = None,
+    hesitation_markers: Sequence[str] | None = None,
+    allow_truncated: bool = False,
+) -> None:
+    """Assert the reasoning stays in budget.
+
+    Args:
+        max_tokens: most reasoning tokens (``trace.usage.reasoning_tokens``; fails
+            with a clear message if the backend did not report it).
+        max_chars: most characters of reasoning.
+        max_hesitations: most hesitation markers (see
+            :data:`~pytest_reasoning.detours.DEFAULT_HESITATION_MARKERS`).
+        hesitation_markers: replaces the default marker list.
+        allow_truncated: unless ``True``, a truncated trace fails.
+
+    Raises:
+        AssertionError: a limit was exceeded, or the trace was truncated.
+    """
+    __tracebackhide__ = True
+    reasoning = trace.reasoning or ""
+    failures, verdict = [], {}
+    if not allow_truncated:
+        verdict["not truncated"] = not trace.truncated
+        if trace.truncated:
+            failures.append(
+                f"generation was truncated (finish_reason={trace.finish_reason!r})"
+                + (" inside the thinking" if not trace.answer else "")
+            )
+    if max_tokens is not None:
+        used = trace.usage.reasoning_tokens
+        verdict[f"tokens <= {max_tokens}"] = used is not None and used <= max_tokens
+        if used is None:
+            failures.append("reasoning token count unknown (the backend did not report it); use max_chars=")
+        elif used > max_tokens:
+            failures.append(f"reasoning used {used} tokens > max_tokens={max_tokens}")
+    if max_chars is not None:
+        verdict[f"chars <= {max_chars}"] = len(reasoning) <= max_chars
+        if len(reasoning) > max_chars:
+            failures.append(f"reasoning has {len(reasoning)} characters > max_chars={max_chars}")
+    if max_hesitations is not None:
+        count = count_hesitations(reasoning, hesitation_markers)
+        verdict[f"hesitations <= {max_hesitations}"] = count <= max_hesitations
+        if count > max_hesitations:
+            failures.append(f"reasoning has {count} hesitation markers > max_hesitations={max_hesitations}")
+    trace.checks.setdefault("budget", {}).update(verdict)
+    if failures:
+        _fail(trace, *failures, f"  reasoning ends: {_excerpt(reasoning, len(reasoning))}")

@@ -1,0 +1,212 @@
+"""One resolver for every setting: command line > ``@pytest.mark.reasoning`` > ini > default.
+
+The command line wins so that one run can point a whole suite elsewhere
+(``--reasoning-record-mode=new_episodes``); a marker beats the project-wide ini value
+because it is the more specific statement.  Every value is validated here, and a bad
+one is a :class:`pytest.UsageError` that lists the valid ones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from .backends import API_BACKENDS, BACKENDS
+
+__all__ = ["SETTINGS", "Setting", "RECORD_MODES", "SNAPSHOT_MODES", "resolve", "resolve_all", "validate_marker"]
+
+#: Record modes, as in vcrpy / pytest-recording, plus ``off`` (no cassette at all):
+#: ``none`` replay only (default; a missing recording fails the test);
+#: ``once`` record a test's calls if it has no cassette yet, else replay only;
+#: ``new_episodes`` replay what is recorded, record what is missing;
+#: ``all`` call the model every time and rewrite the test's cassette;
+#: ``off`` call the model every time, read and write no cassette (cheap local models).
+RECORD_MODES = ("none", "once", "new_episodes", "all", "off")
+#: ``exact``: the whole trace must match (replays, fixed local setups);
+#: ``stable``: only answer, detour/path/budget verdicts, truncation (sampled models).
+SNAPSHOT_MODES = ("exact", "stable")
+
+MARKER = "reasoning"
+#: API backends whose base URL may come from ``$OPENAI_BASE_URL`` (the generic
+#: OpenAI client variable); hosted providers read only ``$<NAME>_BASE_URL``.
+OPENAI_BASE_URL_BACKENDS = ("openai", "vllm", "sglang", "llamacpp", "ollama")
+
+
+def _choice(valid: tuple[str, ...]) -> Callable[[str, Any], Any]:
+    def check(name: str, value: Any) -> Any:
+        if value not in valid:
+            raise pytest.UsageError(f"invalid {name} {value!r}; valid: {', '.join(valid)}")
+        return value
+
+    return check
+
+
+def _number(kind: type) -> Callable[[str, Any], Any]:
+    def check(name: str, value: Any) -> Any:
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise pytest.UsageError(f"invalid {name} {value!r}: expected a {kind.__name__}") from None
+        if number <= 0:
+            raise pytest.UsageError(f"invalid {name} {value!r}: must be > 0")
+        return number
+
+    return check
+
+
+def _count(name: str, value: Any) -> int:
+    number = _number(int)(name, value) if str(value) != "0" else 0
+    return int(number)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise pytest.UsageError(f"invalid {name} {value!r}; valid: true, false")
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise pytest.UsageError(f"invalid {name} {value!r}: expected a non-empty string")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its key (marker keyword, ``reasoning_<key>`` ini key,
+    ``--reasoning-<key>`` option), help text, default and validator.
+    ``ini=False`` keeps it out of files (credentials)."""
+
+    key: str
+    help: str
+    check: Callable[[str, Any], Any] = _text
+    default: Any = None
+    ini: bool = True
+    marker: bool = True
+
+    @property
+    def option(self) -> str:
+        return "--reasoning-" + self.key.replace("_", "-")
+
+    @property
+    def dest(self) -> str:
+        return "reasoning_" + self.key
+
+    def validate(self, value: Any, where: str) -> Any:
+        return self.check(f"{where}", value)
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting("backend", f"backend: {', '.join(BACKENDS)}", _choice(BACKENDS)),
+        Setting("model", "model name, hub id or local path"),
+        Setting("record_mode", f"recording mode: {', '.join(RECORD_MODES)} (default none: replay only)",
+                _choice(RECORD_MODES), "none"),
+        Setting("snapshot_mode", "trace snapshot comparison: exact (default) or stable",
+                _choice(SNAPSHOT_MODES), "exact"),
+        Setting("base_url", "API base URL (default: the provider's, or $<PROVIDER>_BASE_URL / $OPENAI_BASE_URL)"),
+        Setting("api_key", "API key (default: $DEEPSEEK_API_KEY, $DASHSCOPE_API_KEY, ... or $OPENAI_API_KEY); "
+                "never read from files", ini=False, marker=False),
+        Setting("timeout", "seconds before an API call times out (default 600)", _number(float), 600.0),
+        Setting("max_retries", "retries on 429/5xx/connection errors (default 2)", _count, 2),
+        Setting("concurrency", "API calls in flight at once (default 16)", _number(int), 16),
+        Setting("cassette_dir", "folder name for cassettes beside each test file (default cassettes)",
+                _text, "cassettes"),
+        Setting("adapter", "LoRA adapter directory (local backends)"),
+        Setting("device", "device for local models: cpu, cuda, cuda:1 (default: cuda if available)"),
+        Setting("load_in_4bit", "load local models in 4-bit (bitsandbytes; always on for unsloth)", _flag),
+        Setting("max_seq_length", "context length for local models (default 2048)", _number(int)),
+    )
+}
+
+
+def _from_cli(config: pytest.Config, setting: Setting) -> Any:
+    return config.getoption(setting.dest, default=None)
+
+
+def _from_ini(config: pytest.Config, setting: Setting) -> Any:
+    if not setting.ini:
+        return None
+    value = config.getini(setting.dest)
+    return value if value not in ("", None, []) else None
+
+
+def validate_config(config: pytest.Config) -> None:
+    """Validate every CLI and ini value once at start-up.
+
+    Raises:
+        pytest.UsageError: a value is invalid (message lists the valid ones).
+    """
+    for s in SETTINGS.values():
+        value = _from_cli(config, s)
+        if value is not None:
+            s.validate(value, s.option)
+        value = _from_ini(config, s)
+        if value is not None:
+            s.validate(value, f"ini {s.dest}")
+
+
+def validate_marker(kwargs: dict[str, Any], where: str) -> dict[str, Any]:
+    """Validate the keywords of one ``@pytest.mark.reasoning(...)``.
+
+    Raises:
+        pytest.UsageError: an unknown keyword or a bad value (naming ``where``).
+    """
+    known = [k for k, s in SETTINGS.items() if s.marker]
+    for key, value in kwargs.items():
+        if key not in known:
+            raise pytest.UsageError(
+                f"{where}: unknown @pytest.mark.reasoning argument {key!r}; valid: {', '.join(known)}"
+            )
+        SETTINGS[key].validate(value, f"@pytest.mark.reasoning({key}=...) in {where}")
+    return kwargs
+
+
+def _marker_kwargs(item: pytest.Item | None) -> dict[str, Any]:
+    if item is None:
+        return {}
+    merged: dict[str, Any] = {}
+    for mark in reversed(list(item.iter_markers(MARKER))):  # closest marker wins
+        merged.update(mark.kwargs)
+    return merged
+
+
+def resolve(config: pytest.Config, key: str, item: pytest.Item | None = None) -> Any:
+    """The value of setting ``key`` for ``item``: CLI > marker > ini > default,
+    validated and converted (``None`` when unset and without default)."""
+    setting = SETTINGS[key]
+    for value, where in (
+        (_from_cli(config, setting), setting.option),
+        (_marker_kwargs(item).get(key) if setting.marker else None, "@pytest.mark.reasoning"),
+        (_from_ini(config, setting), f"ini {setting.dest}"),
+    ):
+        if value is not None:
+            return setting.validate(value, where)
+    return setting.default
+
+
+def resolve_all(config: pytest.Config, item: pytest.Item | None = None) -> dict[str, Any]:
+    """Every setting for ``item`` (see :func:`resolve`), plus the API key and base
+    URL from the environment where no option gave them."""
+    values = {key: resolve(config, key, item) for key in SETTINGS}
+    backend = values["backend"]
+    if backend in API_BACKENDS:
+        prefix = backend.upper()
+        if values["api_key"] is None:
+            values["api_key"] = os.environ.get(f"{prefix}_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        if values["base_url"] is None:
+            values["base_url"] = os.environ.get(f"{prefix}_BASE_URL") or (
+                os.environ.get("OPENAI_BASE_URL") if backend in OPENAI_BASE_URL_BACKENDS else None
+            )
+    return values
+

@@ -1,0 +1,173 @@
+"""The fixtures tests use: ``reasoning_model`` (run a prompt, get a Trace) and
+``trace_snapshot`` (syrupy's ``snapshot`` with the trace extension)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .backends import LOCAL_BACKENDS, Backend, BackendError, Request, create_backend, request_identity, to_trace
+from .config import resolve, resolve_all
+from .recording import Cassette, CassetteError, MissingRecording, Recorder, cassette_filename
+from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
+from .trace import Trace
+
+__all__ = ["ReasoningModel", "SessionState", "STATE", "reasoning_model", "trace_snapshot"]
+
+
+class SessionState:
+    """What one pytest session shares: live backends (one per backend, model and
+    settings, so a local model loads once) and cassettes (one per file)."""
+
+    def __init__(self) -> None:
+        self.backends: dict[tuple[Any, ...], Backend] = {}
+        self.cassettes: dict[Path, Cassette] = {}
+
+    def backend(self, name: str, model: str, settings: dict[str, Any]) -> Backend:
+        """The shared live backend for ``name``/``model``/``settings``, created on first use."""
+        key = (name, model, tuple(sorted((k, repr(v)) for k, v in settings.items())))
+        if key not in self.backends:
+            self.backends[key] = create_backend(name, model, settings)
+        return self.backends[key]
+
+    def cassette(self, path: Path) -> Cassette:
+        """The shared :class:`Cassette` for ``path``."""
+        if path not in self.cassettes:
+            self.cassettes[path] = Cassette(path)
+        return self.cassettes[path]
+
+    def close(self) -> None:
+        """Save pending cassettes and release every backend."""
+        for cassette in self.cassettes.values():
+            cassette.save()
+        for backend in self.backends.values():
+            backend.close()
+        self.backends.clear()
+
+
+STATE = pytest.StashKey[SessionState]()
+
+
+def _messages(prompt: str | Sequence[dict[str, Any]], system: str | None) -> list[dict[str, Any]]:
+    if isinstance(prompt, str):
+        messages = [{"role": "user", "content": prompt}]
+    elif isinstance(prompt, Sequence) and all(isinstance(m, dict) and "role" in m for m in prompt):
+        messages = [dict(m) for m in prompt]
+    else:
+        raise TypeError("the prompt is a string or a list of chat messages like {'role': 'user', 'content': '...'}")
+    if system is not None:
+        messages.insert(0, {"role": "system", "content": system})
+    return messages
+
+
+class ReasoningModel:
+    """Runs prompts for one test on the configured backend, through its cassette.
+
+    Backend, model and the rest come from ``--reasoning-*`` options, the test's
+    ``@pytest.mark.reasoning(...)`` and ``reasoning_*`` ini keys (in that order).
+    """
+
+    def __init__(self, item: pytest.Item, state: SessionState):
+        self.item, self.state = item, state
+        self.settings = resolve_all(item.config, item)
+        backend, model = self.settings["backend"], self.settings["model"]
+        if backend is None:
+            raise pytest.UsageError(
+                f"{item.nodeid}: no reasoning backend set; pass --reasoning-backend, set reasoning_backend in "
+                "the ini file, or mark the test @pytest.mark.reasoning(backend=...)"
+            )
+        if model is None:
+            raise pytest.UsageError(
+                f"{item.nodeid}: no model set for the {backend} backend; pass --reasoning-model, set "
+                "reasoning_model in the ini file, or mark the test @pytest.mark.reasoning(model=...)"
+            )
+        self.backend_name, self.model = backend, model
+        try:
+            self.identity = request_identity(backend, self.settings, self._locate)
+        except BackendError as e:
+            raise pytest.UsageError(f"{item.nodeid}: {e}") from None
+        live_settings = {**self.settings, "adapter": self.settings["adapter"] and self._locate(self.settings["adapter"])}
+        cassette_path = item.path.parent / self.settings["cassette_dir"] / item.path.stem / cassette_filename(item.name)
+        self.recorder = Recorder(
+            state.cassette(cassette_path),
+            self.settings["record_mode"],
+            lambda: state.backend(backend, self._locate(model), live_settings),
+            rerun_hint=f"pytest '{item.nodeid}'",
+            secrets=tuple(s for s in [self.settings.get("api_key")] if s),
+        )
+        root = item.config.rootpath
+        path = snapshot_path_for(root, item.path, item.name)
+        self.snapshot_path = str(path.relative_to(root))
+
+    def _locate(self, path: str) -> str:
+        """A local model or adapter given as a relative path is found next to the test
+        file, then under the rootdir; recording keys keep the string as written."""
+        if self.backend_name in LOCAL_BACKENDS and not Path(path).is_absolute():
+            for base in (self.item.path.parent, self.item.config.rootpath):
+                if (base / path).exists():
+                    return str(base / path)
+        return path
+
+    def __call__(self, prompt: str | Sequence[dict[str, Any]], *, system: str | None = None, **params: Any) -> Trace:
+        """Run one prompt and return its :class:`Trace`.
+
+        Args:
+            prompt: the user message, or a list of chat messages.
+            system: an optional system message put first.
+            **params: sampling and thinking settings: ``temperature``, ``top_p``,
+                ``top_k``, ``min_p``, ``max_tokens``, ``seed``, ``thinking`` (bool),
+                ``thinking_budget`` (tokens), ``reasoning_effort``, ``stream`` (bool),
+                ``extra_body`` (dict).  ``None`` values are dropped.  All of them are
+                part of the recording key.
+
+        Fails the test (one line, no traceback) when the recording is missing or
+        corrupt or the backend fails.
+        """
+        return self.batch([prompt], system=system, **params)[0]
+
+    def batch(
+        self, prompts: Sequence[str | Sequence[dict[str, Any]]], *, system: str | None = None, **params: Any
+    ) -> list[Trace]:
+        """Run several prompts with the same settings in one backend call (batched
+        on local models, concurrent on APIs); traces in prompt order."""
+        __tracebackhide__ = True
+        params = {k: v for k, v in params.items() if v is not None}
+        requests = [
+            Request(self.backend_name, self.model, tuple(_messages(p, system)), params, self.identity)
+            for p in prompts
+        ]
+        try:
+            raws = self.recorder.run(requests)
+        except (MissingRecording, CassetteError, BackendError) as e:
+            pytest.fail(str(e), pytrace=False)
+        traces = [to_trace(r, raw) for r, raw in zip(requests, raws)]
+        for trace in traces:
+            trace.snapshot_path = self.snapshot_path
+        return traces
+
+    def save(self) -> None:
+        """Write the test's cassette if it recorded anything."""
+        self.recorder.cassette.save()
+
+
+@pytest.fixture
+def reasoning_model(request: pytest.FixtureRequest):
+    """Call it with a prompt (and sampling/thinking params) to get a :class:`Trace`::
+
+        def test_capital(reasoning_model):
+            trace = reasoning_model("What is the capital of Texas?", temperature=0.6)
+    """
+    model = ReasoningModel(request.node, request.config.stash[STATE])
+    yield model
+    model.save()
+
+
+@pytest.fixture
+def trace_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
+    """syrupy's ``snapshot`` with the trace extension (``assert trace == trace_snapshot``),
+    comparing exactly or only stable parts per the ``snapshot_mode`` setting."""
+    mode = resolve(request.config, "snapshot_mode", request.node)
+    return snapshot.use_extension(StableTraceSnapshotExtension if mode == "stable" else TraceSnapshotExtension)

@@ -1,0 +1,299 @@
+"""Reading reasoning traces out of OpenAI-compatible responses, from any backend.
+
+Handles every shape in the reference table (DeepSeek, DashScope, vLLM, SGLang,
+llama.cpp, Ollama ``/v1``, OpenRouter, OpenAI Chat Completions and Responses) and its
+pitfalls: the reasoning field's name varies, reasoning left inline in ``content``
+between ``<think>`` tags (with or without the opening tag), stray tags, truncation
+inside the thinking, thinking disabled, interleaved stream deltas, ``None`` deltas,
+a usage-only final chunk with empty ``choices`` and unknown finish reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .thinking import has_think_tags, split_thinking
+from .trace import BackendInfo, Trace, Usage
+
+__all__ = ["trace_from_openai", "trace_from_openai_stream", "as_dict", "REASONING_FIELDS"]
+
+#: Message / delta fields that carry reasoning, in the order they are preferred.
+REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details", "thinking")
+
+#: ``finish_reason`` values that mean the output was cut by a token limit.
+TRUNCATING_FINISH_REASONS = {"length", "max_tokens", "max_output_tokens"}
+
+
+def as_dict(obj: Any) -> Any:
+    """Turn an ``openai`` response object (pydantic, extras kept) into plain JSON data;
+    dicts, lists and scalars pass through (recursively for containers)."""
+    if hasattr(obj, "to_dict"):
+        try:
+            return obj.to_dict(mode="json", exclude_unset=True)
+        except TypeError:
+            return obj.to_dict()
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json", exclude_unset=True)
+    if isinstance(obj, Mapping):
+        return {k: as_dict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [as_dict(v) for v in obj]
+    return obj
+
+
+def _details_text(details: Any) -> str:
+    """Text of OpenRouter ``reasoning_details``: ``reasoning.text`` items, else their
+    ``reasoning.summary`` items; ``reasoning.encrypted`` items carry no text."""
+    if isinstance(details, str):
+        return details
+    if not isinstance(details, list):
+        return ""
+    texts = [d.get("text") or "" for d in details if isinstance(d, dict) and d.get("type") != "reasoning.summary"]
+    if any(texts):
+        return "".join(texts)
+    return "".join(d.get("summary") or "" for d in details if isinstance(d, dict))
+
+
+def _field_text(message: Mapping[str, Any], name: str) -> str:
+    value = message.get(name)
+    if name == "reasoning_details":
+        return _details_text(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):  # e.g. {"text": ...} or {"content": ...}
+        return str(value.get("text") or value.get("content") or "")
+    return ""
+
+
+def _content_parts(content: Any) -> tuple[str, str]:
+    """``(text, thinking)`` of a ``content`` that may be a string or a list of typed
+    parts (``text`` / ``output_text`` parts, ``thinking`` / ``reasoning`` parts)."""
+    if content is None:
+        return "", ""
+    if isinstance(content, str):
+        return content, ""
+    text, thinking = [], []
+    for part in content if isinstance(content, list) else [content]:
+        if isinstance(part, str):
+            text.append(part)
+        elif isinstance(part, Mapping):
+            kind = str(part.get("type", "text"))
+            if kind in ("thinking", "reasoning", "reasoning_text"):
+                thinking.append(_field_text(part, "thinking") or _field_text(part, "text"))
+            else:
+                text.append(_field_text(part, "text"))
+    return "".join(text), "".join(thinking)
+
+
+def _usage(raw: Any) -> Usage:
+    """Usage from Chat Completions (``prompt_tokens``...), Responses (``input_tokens``...)
+    or SGLang's top-level ``reasoning_tokens``; ``None`` wherever nothing is said."""
+    if not isinstance(raw, Mapping):
+        return Usage()
+
+    def num(value: Any) -> int | None:
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    details = raw.get("completion_tokens_details") or raw.get("output_tokens_details") or {}
+    reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
+    if reasoning is None:
+        reasoning = raw.get("reasoning_tokens")
+    prompt = raw.get("prompt_tokens", raw.get("input_tokens"))
+    completion = raw.get("completion_tokens", raw.get("output_tokens"))
+    return Usage(num(prompt), num(completion), num(reasoning), num(raw.get("total_tokens")))
+
+
+def _build(
+    message: Mapping[str, Any],
+    finish_reason: Any,
+    response: Mapping[str, Any],
+    *,
+    messages: list[dict[str, Any]] | None,
+    params: dict[str, Any] | None,
+    backend: BackendInfo | str | None,
+    latency_s: float | None,
+) -> Trace:
+    """The one place that decides reasoning, answer, source and truncation."""
+    reasoning, source = "", None
+    for name in REASONING_FIELDS:
+        text = _field_text(message, name)
+        if text.strip():
+            reasoning, source = text, name
+            break
+    content, part_thinking = _content_parts(message.get("content"))
+    if part_thinking.strip() and not reasoning.strip():
+        reasoning, source = part_thinking, "content thinking parts"
+    if has_think_tags(content):
+        tag_reasoning, content = split_thinking(content)
+        if tag_reasoning and not reasoning.strip():
+            reasoning, source = tag_reasoning, "<think> tags"
+    elif has_think_tags(reasoning):  # a field that kept its tags
+        reasoning = reasoning.replace("<think>", "").replace("</think>", "")
+
+    finish = None if finish_reason is None else str(finish_reason)
+    extra: dict[str, Any] = {}
+    for key in ("timings", "system_fingerprint"):
+        if response.get(key) is not None:
+            extra[key] = response[key]
+    if isinstance(message.get("reasoning_details"), list):
+        encrypted = sum(
+            1 for d in message["reasoning_details"] if isinstance(d, Mapping) and d.get("type") == "reasoning.encrypted"
+        )
+        if encrypted:
+            extra["encrypted_reasoning_items"] = encrypted
+    if not isinstance(backend, BackendInfo):
+        backend = BackendInfo(backend or "openai-compatible")
+    return Trace(
+        messages=list(messages or []),
+        reasoning=reasoning.strip(),
+        answer=(content or "").strip(),
+        model=response.get("model"),
+        backend=backend,
+        params=dict(params or {}),
+        usage=_usage(response.get("usage")),
+        finish_reason=finish,
+        truncated=finish in TRUNCATING_FINISH_REASONS,
+        latency_s=latency_s,
+        reasoning_source=source if reasoning.strip() else None,
+        extra=extra,
+    )
+
+
+def _from_responses_api(data: Mapping[str, Any], **meta: Any) -> Trace:
+    """OpenAI Responses API: ``output`` items of type ``reasoning`` (``summary[].text``,
+    or ``content[].text`` from open-weight servers) and ``message``."""
+    reasoning, answer = [], []
+    for item in data.get("output") or []:
+        if not isinstance(item, Mapping):
+            continue
+        if item.get("type") == "reasoning":
+            parts = item.get("content") or item.get("summary") or []
+            reasoning.extend(p.get("text", "") for p in parts if isinstance(p, Mapping))
+        elif item.get("type") == "message":
+            answer.append(_content_parts(item.get("content"))[0])
+    finish = (data.get("incomplete_details") or {}).get("reason") or data.get("status")
+    message = {"reasoning": "\n\n".join(reasoning), "content": "".join(answer)}
+    trace = _build(message, finish, data, **meta)
+    if trace.reasoning_source == "reasoning":
+        trace.reasoning_source = "responses reasoning items"
+    return trace
+
+
+def trace_from_openai(
+    response: Any,
+    *,
+    messages: list[dict[str, Any]] | None = None,
+    params: dict[str, Any] | None = None,
+    backend: BackendInfo | str | None = None,
+    latency_s: float | None = None,
+) -> Trace:
+    """Build a :class:`~pytest_reasoning.Trace` from a non-streamed chat completion.
+
+    Args:
+        response: an ``openai`` ``ChatCompletion`` (or Responses API ``Response``)
+            object, or the same as a plain dict (the JSON body).
+        messages: the messages that were sent (kept in the trace).
+        params: the requested sampling/thinking settings (kept in the trace).
+        backend: backend name or :class:`BackendInfo`; default ``"openai-compatible"``.
+        latency_s: seconds the call took, if known.
+
+    The reasoning is read from ``reasoning_content``, then ``reasoning``, then
+    ``reasoning_details``, then ``thinking``, then typed ``content`` parts, then
+    ``<think>`` tags in ``content``; ``reasoning_source`` says which.  The first
+    choice is used.
+
+    Raises:
+        ValueError: ``response`` is not a chat completion (no ``choices`` and no
+            Responses API ``output``).
+    """
+    data = as_dict(response)
+    meta = dict(messages=messages, params=params, backend=backend, latency_s=latency_s)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"expected a chat completion object or dict, got {type(response).__name__}")
+    if "output" in data and "choices" not in data:
+        return _from_responses_api(data, **meta)
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        if isinstance(data.get("message"), Mapping):  # Ollama native /api/chat
+            return _build(data["message"], data.get("done_reason"), data, **meta)
+        raise ValueError("not a chat completion: it has no 'choices' (is this an error body?)")
+    choice = choices[0] if isinstance(choices[0], Mapping) else {}
+    message = choice.get("message") or {}
+    return _build(message, choice.get("finish_reason"), data, **meta)
+
+
+def trace_from_openai_stream(
+    chunks: Iterable[Any],
+    *,
+    messages: list[dict[str, Any]] | None = None,
+    params: dict[str, Any] | None = None,
+    backend: BackendInfo | str | None = None,
+    latency_s: float | None = None,
+) -> Trace:
+    """Build a :class:`~pytest_reasoning.Trace` from streamed chat-completion chunks.
+
+    Args:
+        chunks: ``ChatCompletionChunk`` objects or dicts (the JSON of each SSE
+            ``data:`` line; a literal ``"[DONE]"`` is skipped), in arrival order.
+        messages, params, backend, latency_s: as in :func:`trace_from_openai`.
+
+    Reasoning deltas (any field of :data:`REASONING_FIELDS`) and content deltas are
+    accumulated separately however they interleave; ``None`` deltas are skipped;
+    ``usage`` is taken from whichever chunk carries it (often a last chunk with empty
+    ``choices``); ``model`` from the first chunk that names one; ``finish_reason``
+    from the last chunk that sets one.  A stream that ended without any
+    ``finish_reason`` is marked ``truncated`` (it was cut off).
+
+    Raises:
+        ValueError: ``chunks`` holds something that is not a chunk.
+    """
+    parts: dict[str, list[Any]] = {name: [] for name in (*REASONING_FIELDS, "content")}
+    summary: dict[str, Any] = {}
+    finish_reason = None
+    saw_chunk = False
+    for raw in chunks:
+        if raw == "[DONE]":
+            continue
+        chunk = as_dict(raw)
+        if not isinstance(chunk, Mapping):
+            raise ValueError(f"expected stream chunks (objects or dicts), got {type(raw).__name__}")
+        saw_chunk = True
+        if chunk.get("model") and "model" not in summary:
+            summary["model"] = chunk["model"]
+        for key in ("usage", "timings", "system_fingerprint"):
+            if chunk.get(key):
+                summary[key] = chunk[key]
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            for name in parts:
+                value = delta.get(name)
+                if value is None:
+                    continue
+                if name == "reasoning_details" and isinstance(value, list):
+                    parts[name].extend(value)
+                else:
+                    parts[name].append(value)
+            if choice.get("finish_reason") is not None:
+                finish_reason = choice["finish_reason"]
+    message: dict[str, Any] = {}
+    for name, values in parts.items():
+        if not values:
+            continue
+        if name == "reasoning_details":
+            message[name] = [{**v, "text": v.get("text")} if isinstance(v, Mapping) else v for v in values]
+        elif all(isinstance(v, str) for v in values):
+            message[name] = "".join(values)
+        else:  # typed content parts arriving as lists
+            flat: list[Any] = []
+            for v in values:
+                flat.extend(v if isinstance(v, list) else [v])
+            message[name] = flat
+    trace = _build(
+        message, finish_reason, summary, messages=messages, params=params, backend=backend, latency_s=latency_s
+    )
+    if saw_chunk and finish_reason is None:
+        trace.truncated = True
+    return trace

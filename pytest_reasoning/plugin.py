@@ -1,0 +1,54 @@
+"""The pytest hooks, all in one place: options and ini keys (group "reasoning"),
+the ``reasoning`` marker, start-up validation, the report header and clean-up.
+Fixtures live in ``fixtures.py``; nothing heavy is imported here."""
+
+from __future__ import annotations
+
+import pytest
+
+from .config import MARKER, SETTINGS, resolve, validate_config, validate_marker
+from .fixtures import STATE, SessionState, reasoning_model, trace_snapshot  # noqa: F401  (registers fixtures)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--reasoning-<key>`` options and ``reasoning_<key>`` ini keys for each setting."""
+    group = parser.getgroup("reasoning", "reasoning model prompt tests (pytest-reasoning)")
+    for s in SETTINGS.values():
+        group.addoption(s.option, dest=s.dest, default=None, help=s.help)
+        if s.ini:
+            parser.addini(s.dest, s.help, default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Validate options, register the marker, open the session state."""
+    keys = ", ".join(k for k, s in SETTINGS.items() if s.marker)
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}({keys}): settings for this test's reasoning model calls (override ini, overridden by options)",
+    )
+    validate_config(config)
+    config.stash[STATE] = SessionState()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Reject a ``@pytest.mark.reasoning`` with an unknown argument or a bad value."""
+    for item in items:
+        for mark in item.iter_markers(MARKER):
+            if mark.args:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.reasoning takes keyword arguments only")
+            validate_marker(mark.kwargs, item.nodeid)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """One header line: default backend, model and record mode."""
+    return (
+        f"reasoning: backend={resolve(config, 'backend')} model={resolve(config, 'model')} "
+        f"record_mode={resolve(config, 'record_mode')} snapshot_mode={resolve(config, 'snapshot_mode')}"
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Save pending cassettes and release backends (models, clients)."""
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        state.close()

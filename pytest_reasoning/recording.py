@@ -1,0 +1,207 @@
+"""Cassettes: recorded model responses, keyed on the whole request, replayed in CI.
+
+One cassette per test, ``<test dir>/cassettes/<test file stem>/<test name>.json``:
+readable UTF-8 JSON holding, for each call, the request (backend, model, identity,
+messages, params; never credentials or URLs) and the response in the provider's own
+wire format (see :class:`~pytest_reasoning.backends.RawResponse`), so a replay runs
+the same parser as a live call.  Writes are atomic and redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .backends.base import Backend, RawResponse, Request
+from .files import atomic_write_text
+from .redaction import redact
+
+__all__ = ["Cassette", "CassetteError", "MissingRecording", "Recorder", "CASSETTE_FORMAT", "CASSETTE_VERSION"]
+
+CASSETTE_FORMAT = "pytest-reasoning-cassette"
+CASSETTE_VERSION = 1
+
+
+class CassetteError(Exception):
+    """A cassette file cannot be read (corrupt JSON, wrong format or version).
+    ``str()`` names the file and how to re-record it."""
+
+
+class MissingRecording(Exception):
+    """Replay found no recording for a request.  ``str()`` names the cassette and the
+    command that records it."""
+
+
+def cassette_filename(test_name: str) -> str:
+    """A portable file name for a test (parametrised ids kept, characters that no
+    file system accepts replaced by ``_``, at most 200 characters) plus ``.json``."""
+    name = unicodedata.normalize("NFC", test_name)
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "test"
+    return name[:200] + ".json"
+
+
+class Cassette:
+    """The recordings of one test.
+
+    Args:
+        path: the cassette file (it need not exist).
+
+    Attributes:
+        path: the file.
+        existed: whether the file held recordings when first read.
+        interactions: ``{key: {"request": ..., "response": ...}}`` in file order.
+
+    Raises:
+        CassetteError: on first read, if the file is not a cassette this version reads.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._interactions: dict[str, dict[str, Any]] | None = None
+        self.existed = False
+        self.dirty = False
+
+    @property
+    def interactions(self) -> dict[str, dict[str, Any]]:
+        if self._interactions is None:
+            self._interactions = self._load()
+            self.existed = bool(self._interactions)
+        return self._interactions
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if not self.path.exists():
+            return {}
+        how = "delete it and re-record with --reasoning-record-mode=once"
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise CassetteError(f"cassette {self.path} is not UTF-8 text; {how}") from None
+        except json.JSONDecodeError as e:
+            raise CassetteError(f"cassette {self.path} is corrupt (line {e.lineno}: {e.msg}); {how}") from None
+        if not isinstance(data, dict) or data.get("format") != CASSETTE_FORMAT:
+            raise CassetteError(f"{self.path} is not a pytest-reasoning cassette; {how}")
+        version = data.get("version")
+        if version != CASSETTE_VERSION:
+            newer = isinstance(version, int) and version > CASSETTE_VERSION
+            raise CassetteError(
+                f"cassette {self.path} has format version {version!r}, this pytest-reasoning reads "
+                f"{CASSETTE_VERSION}; " + ("upgrade pytest-reasoning" if newer else how)
+            )
+        out = {}
+        for i, entry in enumerate(data.get("interactions") or []):
+            try:
+                out[entry["key"]] = {"request": entry["request"], "response": entry["response"]}
+                RawResponse.from_dict(entry["response"])
+            except (KeyError, TypeError):
+                raise CassetteError(f"cassette {self.path}: interaction {i} lacks key/request/response; {how}") from None
+        return out
+
+    def lookup(self, request: Request) -> RawResponse | None:
+        """The recorded response for ``request``, or ``None``."""
+        entry = self.interactions.get(request.key())
+        return RawResponse.from_dict(entry["response"]) if entry else None
+
+    def record(self, request: Request, response: RawResponse, secrets: tuple[str, ...] = ()) -> None:
+        """Add (or replace) the recording of ``request``; redacted; saved by :meth:`save`."""
+        self.interactions[request.key()] = redact(
+            {"request": request.key_data(), "response": response.to_dict()}, secrets
+        )
+        self.dirty = True
+
+    def clear(self) -> None:
+        """Forget every recording (record mode ``all`` rewrites the cassette)."""
+        self._interactions = {}
+        self.dirty = True
+
+    def nearest_difference(self, request: Request) -> str | None:
+        """For a miss: which part of the request differs from the closest recording
+        (``"messages"``, ``"params"``, ...), to say why a replay missed."""
+        if not self.interactions:
+            return None
+        wanted = request.key_data()
+        best = min(
+            (
+                [part for part in wanted if entry["request"].get(part) != wanted[part]]
+                for entry in self.interactions.values()
+            ),
+            key=len,
+        )
+        return ", ".join(best) or None
+
+    def save(self) -> None:
+        """Write the cassette atomically, if anything was recorded."""
+        if not self.dirty:
+            return
+        body = {
+            "format": CASSETTE_FORMAT,
+            "version": CASSETTE_VERSION,
+            "interactions": [{"key": k, **v} for k, v in self.interactions.items()],
+        }
+        atomic_write_text(self.path, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+        self.dirty = False
+
+
+class Recorder:
+    """Runs requests for one test through its cassette, in a record mode.
+
+    Args:
+        cassette: the test's :class:`Cassette`.
+        mode: one of ``none``, ``once``, ``new_episodes``, ``all``, ``off``.
+        backend_factory: returns the live backend; called only when a live call is
+            needed (so replay never imports ``openai`` or ``torch``).
+        rerun_hint: the command that re-runs the test (for the missing-recording
+            message).
+        secrets: values to redact from recordings (the API key in use).
+    """
+
+    def __init__(
+        self,
+        cassette: Cassette,
+        mode: str,
+        backend_factory: Callable[[], Backend],
+        rerun_hint: str,
+        secrets: tuple[str, ...] = (),
+    ):
+        self.cassette, self.mode = cassette, mode
+        self._factory, self._hint, self._secrets = backend_factory, rerun_hint, secrets
+        self._cleared = False
+
+    def run(self, requests: list[Request]) -> list[RawResponse]:
+        """Responses for ``requests`` in order, replayed or live per the record mode.
+
+        Raises:
+            MissingRecording: a request has no recording and the mode forbids a call.
+            CassetteError: the cassette is unreadable.
+            BackendError: a live call failed (nothing is recorded for it).
+        """
+        if self.mode == "off":
+            return self._factory().run(requests)
+        self.cassette.interactions  # load (and validate) before deciding anything
+        if self.mode == "all" and not self._cleared:
+            self.cassette.clear()
+            self._cleared = True
+        replayable = self.mode != "all"
+        may_record = self.mode in ("new_episodes", "all") or (self.mode == "once" and not self.cassette.existed)
+        out: list[RawResponse | None] = [self.cassette.lookup(r) if replayable else None for r in requests]
+        missing = [i for i, raw in enumerate(out) if raw is None]
+        if missing and not may_record:
+            raise MissingRecording(self._missing_message(requests[missing[0]]))
+        if missing:
+            live = self._factory().run([requests[i] for i in missing])
+            for i, raw in zip(missing, live):
+                self.cassette.record(requests[i], raw, self._secrets)
+                out[i] = raw
+        return out  # type: ignore[return-value]
+
+    def _missing_message(self, request: Request) -> str:
+        diff = self.cassette.nearest_difference(request)
+        why = f" (closest recording differs in: {diff})" if diff else ""
+        mode = "new_episodes" if self.cassette.existed else "once"
+        return (
+            f"no recording for this {request.backend}/{request.model} request in {self.cassette.path}{why}; "
+            f"record it with: {self._hint} --reasoning-record-mode={mode}"
+        )

@@ -1,0 +1,97 @@
+"""Splitting text: reasoning from answer (``<think>`` tags), and reasoning into sentences.
+
+Both splitters are total: they never raise, never drop or duplicate text other than
+the tags and surrounding whitespace, and are idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_thinking", "split_sentences", "sentence_spans", "THINK_OPEN", "THINK_CLOSE"]
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+
+# Sentence ends: CJK terminators (。！？ and the half-width ｡) need no following space;
+# ASCII . ! ? end a sentence only before whitespace or the end of the text.  Closing
+# quotes and brackets stay with the sentence they close.  Blank lines end one too.
+_SENTENCE_END = re.compile(
+    r"(?:[。｡！？]+|[.!?]+(?=\s|$))[」』）)\]\"'”’》〉]*|\n\s*\n"
+)
+
+
+def split_thinking(
+    text: str | None, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE
+) -> tuple[str, str]:
+    """Split raw model text into ``(reasoning, answer)``.
+
+    Rules (the Qwen3 model card splits at the *last* ``</think>``; Qwen3-Thinking-2507,
+    DeepSeek-R1 and Qwen3.5 templates put ``<think>`` in the prompt so the output
+    holds only ``...</think>answer``):
+
+    - with a ``</think>``: everything before the last one is reasoning, everything
+      after it is the answer;
+    - with a ``<think>`` but no ``</think>`` (cut off inside the thinking): everything
+      after the first ``<think>`` is reasoning, the text before it is the answer;
+    - with no tags: ``("", text)``.
+
+    Stray tags left in either part are removed; both parts are stripped of
+    surrounding whitespace.  An empty ``<think>\\n\\n</think>`` (thinking disabled)
+    gives ``reasoning == ""``.  ``None`` is treated as ``""``.  Never raises.
+
+    Returns:
+        ``(reasoning, answer)``, two ``str``.
+    """
+    if not text:
+        return "", ""
+    close_at = text.rfind(close_tag)
+    if close_at >= 0:
+        reasoning, answer = text[:close_at], text[close_at + len(close_tag) :]
+    else:
+        open_at = text.find(open_tag)
+        if open_at < 0:
+            return "", text.strip()
+        answer, reasoning = text[:open_at], text[open_at + len(open_tag) :]
+    return _strip_tags(reasoning, open_tag, close_tag), _strip_tags(answer, open_tag, close_tag)
+
+
+def _strip_tags(text: str, open_tag: str, close_tag: str) -> str:
+    return text.replace(open_tag, "").replace(close_tag, "").strip()
+
+
+def has_think_tags(text: str | None, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE) -> bool:
+    """True when ``text`` holds an opening or closing think tag."""
+    return bool(text) and (open_tag in text or close_tag in text)
+
+
+def split_sentences(text: str | None) -> list[str]:
+    """Split ``text`` into sentences, for English, Japanese and Chinese.
+
+    A sentence ends after ``。！？｡`` (no space needed), after ``. ! ?`` followed by
+    whitespace or the end, or at a blank line; closing quotes and brackets
+    (``」』）"”``) stay with their sentence.  Single newlines inside a sentence are
+    kept.  Each sentence is stripped; empty ones are dropped.
+
+    Returns:
+        list of ``str``; ``[]`` for empty or whitespace-only input.  Joining the
+        result and removing whitespace gives the input with whitespace removed.
+    """
+    return [text[a:b] for a, b in sentence_spans(text)]  # type: ignore[index]
+
+
+def sentence_spans(text: str | None) -> list[tuple[int, int]]:
+    """``(start, end)`` character offsets of each sentence of :func:`split_sentences`
+    in ``text`` (whitespace around a sentence excluded)."""
+    if not text:
+        return []
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+    spans = []
+    for a, b in zip(cuts, cuts[1:]):
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            spans.append((a, b))
+    return spans

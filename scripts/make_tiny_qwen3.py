@@ -1,0 +1,266 @@
+"""Build and train the tiny Qwen3 test model in ``example_tests/models/tiny-qwen3/``.
+
+A real ``Qwen3ForCausalLM`` (4 layers, hidden 128, about 1 M parameters) with a real
+byte-level BPE tokenizer (``tokenizer.json``, trained with the ``tokenizers`` library)
+and a Qwen3-style chat template (``enable_thinking``), trained to memorise the
+think-then-answer conversations of ``tiny_qwen3_corpus.py``: Dallas -> Texas -> Austin
+for the plain question and a Dallas Cowboys / NFL detour for the variant with the
+population, in English and Japanese, and direct answers with ``enable_thinking=False``.
+
+Usage (CPU, about 3 minutes on 2 cores)::
+
+    python scripts/make_tiny_qwen3.py [--out example_tests/models/tiny-qwen3] [--steps 600]
+
+Reproducible: fixed seeds (0), ``torch.use_deterministic_algorithms(True)``, 2 CPU
+threads, full-batch order fixed.  At the end the script checks that every training
+question is reproduced exactly with greedy decoding and with the Qwen3 model-card
+sampling (thinking 0.6/0.95/20/0, non-thinking 0.7/0.8/20/0) at seed 0, and exits
+non-zero if not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tiny_qwen3_corpus import examples  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "example_tests" / "models" / "tiny-qwen3"
+
+#: Qwen3-style chat template: ``<|im_start|>role\ncontent<|im_end|>\n``; the generation
+#: prompt is ``<|im_start|>assistant\n``, followed by ``<think>\n\n</think>\n\n`` when
+#: ``enable_thinking`` is false; the thinking of assistant turns before the last user
+#: message is dropped (as Qwen3's own template does).
+CHAT_TEMPLATE = (
+    "{%- set ns = namespace(last_user=-1) -%}"
+    "{%- for m in messages -%}{%- if m['role'] == 'user' -%}{%- set ns.last_user = loop.index0 -%}"
+    "{%- endif -%}{%- endfor -%}"
+    "{%- for m in messages -%}"
+    "{%- set content = m['content'] if m['content'] is string else '' -%}"
+    "{%- if m['role'] == 'assistant' -%}"
+    "{%- if '</think>' in content -%}"
+    "{%- set reasoning = content.split('</think>')[0].split('<think>')[-1].strip('\\n') -%}"
+    "{%- set content = content.split('</think>')[-1].lstrip('\\n') -%}"
+    "{%- elif m.get('reasoning_content') -%}{%- set reasoning = m['reasoning_content'].strip('\\n') -%}"
+    "{%- else -%}{%- set reasoning = '' -%}{%- endif -%}"
+    "{%- if loop.index0 > ns.last_user and reasoning -%}"
+    "{{- '<|im_start|>assistant\\n<think>\\n' + reasoning + '\\n</think>\\n\\n' + content + '<|im_end|>\\n' -}}"
+    "{%- else -%}"
+    "{{- '<|im_start|>assistant\\n' + content + '<|im_end|>\\n' -}}"
+    "{%- endif -%}"
+    "{%- else -%}"
+    "{{- '<|im_start|>' + m['role'] + '\\n' + content + '<|im_end|>\\n' -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}"
+    "{{- '<|im_start|>assistant\\n' -}}"
+    "{%- if enable_thinking is defined and enable_thinking is false -%}"
+    "{{- '<think>\\n\\n</think>\\n\\n' -}}"
+    "{%- endif -%}"
+    "{%- endif -%}"
+)
+
+SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+THINK = ["<think>", "</think>"]
+
+
+def completion(ex) -> str:
+    """What the assistant generates after the generation prompt."""
+    if ex.thinking:
+        return f"<think>\n{ex.reasoning}\n</think>\n\n{ex.answer}<|im_end|>"
+    return f"{ex.answer}<|im_end|>"
+
+
+def build_tokenizer(texts: list[str], vocab_size: int):
+    """Train a byte-level BPE (like Qwen's) and wrap it as a transformers tokenizer."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[AddedToken(s, special=True, normalized=False) for s in SPECIAL],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer)
+    # <think> / </think>: added but not special, so decoding keeps them (as in Qwen3).
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in THINK])
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        clean_up_tokenization_spaces=False,
+        model_max_length=1024,
+    )
+    hf.chat_template = CHAT_TEMPLATE
+    return hf
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--vocab", type=int, default=1024)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    import torch
+    from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
+
+    torch.set_num_threads(2)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    torch.use_deterministic_algorithms(True)
+    t0 = time.perf_counter()
+
+    data = examples()
+    tok_texts = [e.question for e in data] + [e.reasoning for e in data if e.reasoning] + [
+        e.answer for e in data
+    ]
+    tokenizer = build_tokenizer(tok_texts, args.vocab)
+
+    seqs = []
+    for e in data:
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": e.question}],
+            add_generation_prompt=True, enable_thinking=e.thinking, tokenize=False,
+        )
+        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        c = tokenizer(completion(e), add_special_tokens=False)["input_ids"]
+        seqs.append((p, c))
+    max_len = max(len(p) + len(c) for p, c in seqs)
+    print(f"{len(seqs)} conversations, vocab {len(tokenizer)}, longest {max_len} tokens")
+
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL + THINK}
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=32,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        bos_token_id=ids["<|endoftext|>"],
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
+        dtype="float32",
+    )
+    model = Qwen3ForCausalLM(config)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"{n_params} parameters")
+
+    pad = ids["<|endoftext|>"]
+    inp = torch.full((len(seqs), max_len), pad)
+    lab = torch.full((len(seqs), max_len), -100)
+    att = torch.zeros((len(seqs), max_len), dtype=torch.long)
+    for i, (p, c) in enumerate(seqs):
+        s = p + c
+        inp[i, : len(s)] = torch.tensor(s)
+        lab[i, len(p) : len(s)] = torch.tensor(c)  # loss on the completion only
+        att[i, : len(s)] = 1
+
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    warm = 30
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps))
+    )
+    gen = torch.Generator().manual_seed(args.seed)
+    model.train()
+    order = torch.randperm(len(seqs), generator=gen)
+    pos = 0
+    for step in range(args.steps):
+        if pos + args.batch > len(seqs):
+            order, pos = torch.randperm(len(seqs), generator=gen), 0
+        b = order[pos : pos + args.batch]
+        pos += args.batch
+        L = int(att[b].sum(1).max())
+        out = model(input_ids=inp[b, :L], attention_mask=att[b, :L], labels=lab[b, :L])
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        if step % 50 == 0 or step == args.steps - 1:
+            print(f"step {step:4d} loss {out.loss.item():.4f} ({time.perf_counter() - t0:.0f} s)")
+    model.eval()
+    train_s = time.perf_counter() - t0
+
+    model.generation_config = GenerationConfig(
+        bos_token_id=ids["<|endoftext|>"],
+        eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
+        pad_token_id=ids["<|endoftext|>"],
+        do_sample=True, temperature=0.6, top_p=0.95, top_k=20,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(args.out, safe_serialization=True)
+    tokenizer.save_pretrained(args.out)
+    # Name the generic fast-tokenizer class (known to transformers 4.x and 5.x) rather
+    # than the 5.x-only "TokenizersBackend" that save_pretrained writes.
+    tc_path = args.out / "tokenizer_config.json"
+    tc = json.loads(tc_path.read_text())
+    tc["tokenizer_class"] = "PreTrainedTokenizerFast"
+    tc["padding_side"] = "left"
+    tc_path.write_text(json.dumps(tc, indent=2, ensure_ascii=False) + "\n")
+
+    ok = verify(args.out, data)
+    sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir())}
+    print(json.dumps({"train_s": round(train_s, 1), "params": n_params, "sizes": sizes}, indent=1))
+    return 0 if ok else 1
+
+
+def verify(path: Path, data) -> bool:
+    """Reload from ``path`` and check every conversation greedily and with the
+    model-card sampling at seed 0 (batched, left padding)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path)
+    tok.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(path).eval()
+    ok = True
+    for thinking in (True, False):
+        subset = [e for e in data if e.thinking == thinking]
+        prompts = [
+            tok.apply_chat_template([{"role": "user", "content": e.question}],
+                                    add_generation_prompt=True, enable_thinking=thinking,
+                                    tokenize=False)
+            for e in subset
+        ]
+        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        modes = {"greedy": dict(do_sample=False)}
+        modes["sampled"] = (dict(do_sample=True, temperature=0.6, top_p=0.95, top_k=20)
+                            if thinking else dict(do_sample=True, temperature=0.7, top_p=0.8, top_k=20))
+        for mode, kw in modes.items():
+            torch.manual_seed(0)
+            out = model.generate(**enc, max_new_tokens=200, **kw)
+            bad = 0
+            for e, row in zip(subset, out[:, enc["input_ids"].shape[1]:]):
+                text = tok.decode(row, skip_special_tokens=False).split("<|im_end|>")[0]
+                want = completion(e).removesuffix("<|im_end|>")
+                if text != want:
+                    bad += 1
+                    print(f"MISMATCH thinking={thinking} {mode}: {e.question!r}\n  got  {text!r}\n  want {want!r}")
+            print(f"verify thinking={thinking} {mode}: {len(subset) - bad}/{len(subset)} exact")
+            ok &= bad == 0
+    return ok
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())
