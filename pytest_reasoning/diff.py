@@ -86,5 +86,5 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
                 removed += a1 - a0
             if tag in ("replace", "insert"):
                 added += b1 - b0
-        lines.append(f"reasoning sentences: {added} added, {removed} removed (of {len(old_s)} -> {len(new_s)})")
+        lines.append(f"sentences changed: {added} added, {removed} removed (of {len(old_s)} -> {len(new_s)})")
     return lines

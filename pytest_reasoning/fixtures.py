@@ -11,7 +11,7 @@ import pytest
 
 from .backends import LOCAL_BACKENDS, Backend, BackendError, Request, create_backend, request_identity, to_trace
 from .config import resolve, resolve_all
-from .recording import Cassette, CassetteError, MissingRecording, Recorder, cassette_filename
+from .recording import Cassette, CassetteError, MissingRecording, Recorder
 from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
 from .trace import Trace
 
@@ -90,7 +90,7 @@ class ReasoningModel:
         except BackendError as e:
             raise pytest.UsageError(f"{item.nodeid}: {e}") from None
         live_settings = {**self.settings, "adapter": self.settings["adapter"] and self._locate(self.settings["adapter"])}
-        cassette_path = item.path.parent / self.settings["cassette_dir"] / item.path.stem / cassette_filename(item.name)
+        cassette_path = item.path.parent / self.settings["cassette_dir"] / f"{item.path.stem}.json"
         self.recorder = Recorder(
             state.cassette(cassette_path),
             self.settings["record_mode"],
@@ -140,9 +140,11 @@ class ReasoningModel:
             for p in prompts
         ]
         try:
-            raws = self.recorder.run(requests)
+            raws, problem = self.recorder.run(requests), None
         except (MissingRecording, CassetteError, BackendError) as e:
-            pytest.fail(str(e), pytrace=False)
+            raws, problem = [], str(e)
+        if problem:  # failed outside the except block: one line, no chained traceback
+            pytest.fail(problem, pytrace=False)
         traces = [to_trace(r, raw) for r, raw in zip(requests, raws)]
         for trace in traces:
             trace.snapshot_path = self.snapshot_path

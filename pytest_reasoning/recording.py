@@ -1,7 +1,8 @@
 """Cassettes: recorded model responses, keyed on the whole request, replayed in CI.
 
-One cassette per test, ``<test dir>/cassettes/<test file stem>/<test name>.json``:
-readable UTF-8 JSON holding, for each call, the request (backend, model, identity,
+One cassette per test file, ``<test dir>/cassettes/<test file stem>.json``, shared by
+its tests (the key covers the whole request, so sharing is safe): readable UTF-8 JSON
+holding, for each call, the request (backend, model, identity,
 messages, params; never credentials or URLs) and the response in the provider's own
 wire format (see :class:`~pytest_reasoning.backends.RawResponse`), so a replay runs
 the same parser as a live call.  Writes are atomic and redacted.
@@ -10,13 +11,13 @@ the same parser as a live call.  Writes are atomic and redacted.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .backends.base import Backend, RawResponse, Request
+from .backends.base import Backend, RawResponse, Request, canonical_json
 from .files import atomic_write_text
 from .redaction import redact
 
@@ -36,16 +37,35 @@ class MissingRecording(Exception):
     command that records it."""
 
 
-def cassette_filename(test_name: str) -> str:
-    """A portable file name for a test (parametrised ids kept, characters that no
-    file system accepts replaced by ``_``, at most 200 characters) plus ``.json``."""
-    name = unicodedata.normalize("NFC", test_name)
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "test"
-    return name[:200] + ".json"
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder`` (POSIX; a no-op elsewhere), so
+    pytest-xdist workers recording into one cassette merge instead of clobbering."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no cross-process lock
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the current directory when it is below it (for messages)."""
+    try:
+        return str(Path(path).absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class Cassette:
-    """The recordings of one test.
+    """The recordings of one test file, keyed on the whole request.
 
     Args:
         path: the cassette file (it need not exist).
@@ -53,7 +73,7 @@ class Cassette:
     Attributes:
         path: the file.
         existed: whether the file held recordings when first read.
-        interactions: ``{key: {"request": ..., "response": ...}}`` in file order.
+        interactions: ``{key: {"request": ..., "response": ...}}``.
 
     Raises:
         CassetteError: on first read, if the file is not a cassette this version reads.
@@ -62,8 +82,8 @@ class Cassette:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._interactions: dict[str, dict[str, Any]] | None = None
+        self._new: dict[str, dict[str, Any]] = {}
         self.existed = False
-        self.dirty = False
 
     @property
     def interactions(self) -> dict[str, dict[str, Any]]:
@@ -75,20 +95,20 @@ class Cassette:
     def _load(self) -> dict[str, dict[str, Any]]:
         if not self.path.exists():
             return {}
-        how = "delete it and re-record with --reasoning-record-mode=once"
+        how = f"delete it and re-record with --reasoning-record-mode=once, or restore it from version control"
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
-            raise CassetteError(f"cassette {self.path} is not UTF-8 text; {how}") from None
+            raise CassetteError(f"cassette {shown(self.path)} is not UTF-8 text; {how}") from None
         except json.JSONDecodeError as e:
-            raise CassetteError(f"cassette {self.path} is corrupt (line {e.lineno}: {e.msg}); {how}") from None
+            raise CassetteError(f"cassette {shown(self.path)} is corrupt (line {e.lineno}: {e.msg}); {how}") from None
         if not isinstance(data, dict) or data.get("format") != CASSETTE_FORMAT:
-            raise CassetteError(f"{self.path} is not a pytest-reasoning cassette; {how}")
+            raise CassetteError(f"{shown(self.path)} is not a pytest-reasoning cassette; {how}")
         version = data.get("version")
         if version != CASSETTE_VERSION:
             newer = isinstance(version, int) and version > CASSETTE_VERSION
             raise CassetteError(
-                f"cassette {self.path} has format version {version!r}, this pytest-reasoning reads "
+                f"cassette {shown(self.path)} has format version {version!r}, this pytest-reasoning reads "
                 f"{CASSETTE_VERSION}; " + ("upgrade pytest-reasoning" if newer else how)
             )
         out = {}
@@ -97,7 +117,7 @@ class Cassette:
                 out[entry["key"]] = {"request": entry["request"], "response": entry["response"]}
                 RawResponse.from_dict(entry["response"])
             except (KeyError, TypeError):
-                raise CassetteError(f"cassette {self.path}: interaction {i} lacks key/request/response; {how}") from None
+                raise CassetteError(f"cassette {shown(self.path)}: interaction {i} lacks key/request/response; {how}") from None
         return out
 
     def lookup(self, request: Request) -> RawResponse | None:
@@ -106,43 +126,38 @@ class Cassette:
         return RawResponse.from_dict(entry["response"]) if entry else None
 
     def record(self, request: Request, response: RawResponse, secrets: tuple[str, ...] = ()) -> None:
-        """Add (or replace) the recording of ``request``; redacted; saved by :meth:`save`."""
-        self.interactions[request.key()] = redact(
-            {"request": request.key_data(), "response": response.to_dict()}, secrets
-        )
-        self.dirty = True
-
-    def clear(self) -> None:
-        """Forget every recording (record mode ``all`` rewrites the cassette)."""
-        self._interactions = {}
-        self.dirty = True
+        """Add (or replace) the recording of ``request``, redacted; written by :meth:`save`."""
+        entry = redact({"request": request.key_data(), "response": response.to_dict()}, secrets)
+        self.interactions[request.key()] = self._new[request.key()] = entry
 
     def nearest_difference(self, request: Request) -> str | None:
-        """For a miss: which part of the request differs from the closest recording
+        """For a miss: which parts of the request differ from the closest recording
         (``"messages"``, ``"params"``, ...), to say why a replay missed."""
         if not self.interactions:
             return None
         wanted = request.key_data()
         best = min(
-            (
-                [part for part in wanted if entry["request"].get(part) != wanted[part]]
-                for entry in self.interactions.values()
-            ),
+            ([part for part in wanted if entry["request"].get(part) != wanted[part]] for entry in self.interactions.values()),
             key=len,
         )
         return ", ".join(best) or None
 
     def save(self) -> None:
-        """Write the cassette atomically, if anything was recorded."""
-        if not self.dirty:
+        """Merge what was recorded into the file on disk (under a lock, so parallel
+        workers add up) and write it atomically; entries sorted by request, so the
+        file is the same however the tests were distributed."""
+        if not self._new:
             return
-        body = {
-            "format": CASSETTE_FORMAT,
-            "version": CASSETTE_VERSION,
-            "interactions": [{"key": k, **v} for k, v in self.interactions.items()],
-        }
-        atomic_write_text(self.path, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
-        self.dirty = False
+        with _locked(self.path.parent):
+            merged = {**self._load(), **self._new}
+            ordered = sorted(merged.items(), key=lambda kv: (canonical_json(kv[1]["request"]), kv[0]))
+            body = {
+                "format": CASSETTE_FORMAT,
+                "version": CASSETTE_VERSION,
+                "interactions": [{"key": k, **v} for k, v in ordered],
+            }
+            atomic_write_text(self.path, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+        self._new.clear()
 
 
 class Recorder:
@@ -168,7 +183,6 @@ class Recorder:
     ):
         self.cassette, self.mode = cassette, mode
         self._factory, self._hint, self._secrets = backend_factory, rerun_hint, secrets
-        self._cleared = False
 
     def run(self, requests: list[Request]) -> list[RawResponse]:
         """Responses for ``requests`` in order, replayed or live per the record mode.
@@ -181,9 +195,6 @@ class Recorder:
         if self.mode == "off":
             return self._factory().run(requests)
         self.cassette.interactions  # load (and validate) before deciding anything
-        if self.mode == "all" and not self._cleared:
-            self.cassette.clear()
-            self._cleared = True
         replayable = self.mode != "all"
         may_record = self.mode in ("new_episodes", "all") or (self.mode == "once" and not self.cassette.existed)
         out: list[RawResponse | None] = [self.cassette.lookup(r) if replayable else None for r in requests]
@@ -202,6 +213,6 @@ class Recorder:
         why = f" (closest recording differs in: {diff})" if diff else ""
         mode = "new_episodes" if self.cassette.existed else "once"
         return (
-            f"no recording for this {request.backend}/{request.model} request in {self.cassette.path}{why}; "
+            f"no recording for this {request.backend}/{request.model} request in {shown(self.cassette.path)}{why}; "
             f"record it with: {self._hint} --reasoning-record-mode={mode}"
         )
