@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .backends import LOCAL_BACKENDS, Backend, BackendError, Request, create_backend, request_identity, to_trace
+from .backends import LOCAL_BACKENDS, Backend, BackendError, RawResponse, Request, create_backend, request_identity, to_trace
 from .config import resolve, resolve_all
 from .recording import Cassette, CassetteError, MissingRecording, Recorder
 from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
@@ -20,15 +20,31 @@ __all__ = ["ReasoningModel", "SessionState", "STATE", "reasoning_model", "trace_
 
 class SessionState:
     """What one pytest session shares: live backends (one per backend, model and
-    settings, so a local model loads once) and cassettes (one per file)."""
+    settings, so a local model loads once), cassettes (one per file), and the
+    responses generated ahead for tests that have not run yet.
+
+    Batching across the session: pytest runs tests one at a time, but a GPU wants
+    batches and an API wants concurrency.  On the first live call to a backend, the
+    session gathers every request that the collected tests made last time (from
+    their cassettes) for the same backend, model and identity, in tests whose record
+    mode will call the model again (``all``, ``off``), and runs them all in one
+    ``Backend.run`` batch; each test then takes its response when it gets there.
+    A prompt no cassette knows yet runs on its own the first time.
+    """
 
     def __init__(self) -> None:
         self.backends: dict[tuple[Any, ...], Backend] = {}
         self.cassettes: dict[Path, Cassette] = {}
+        self.items: list[pytest.Item] = []
+        self.ahead: dict[str, RawResponse] = {}
+        self._gathered: set[tuple[Any, ...]] = set()
+
+    def _backend_key(self, name: str, model: str, settings: dict[str, Any]) -> tuple[Any, ...]:
+        return (name, model, tuple(sorted((k, repr(v)) for k, v in settings.items())))
 
     def backend(self, name: str, model: str, settings: dict[str, Any]) -> Backend:
         """The shared live backend for ``name``/``model``/``settings``, created on first use."""
-        key = (name, model, tuple(sorted((k, repr(v)) for k, v in settings.items())))
+        key = self._backend_key(name, model, settings)
         if key not in self.backends:
             self.backends[key] = create_backend(name, model, settings)
         return self.backends[key]
@@ -38,6 +54,45 @@ class SessionState:
         if path not in self.cassettes:
             self.cassettes[path] = Cassette(path)
         return self.cassettes[path]
+
+    def live(self, model: ReasoningModel, requests: list[Request]) -> list[RawResponse]:
+        """Responses for ``requests`` from the live backend of ``model``'s test: taken
+        from those generated ahead, else run now — together with the rest of the
+        session's known requests the first time this backend is used."""
+        backend = self.backend(model.backend_name, model.location, model.live_settings)
+        wanted = [r for r in requests if r.key() not in self.ahead]
+        key = self._backend_key(model.backend_name, model.location, model.live_settings)
+        if wanted and key not in self._gathered:
+            self._gathered.add(key)
+            keys = {r.key() for r in wanted}
+            wanted += [r for r in self.known_requests(model) if r.key() not in keys]
+        results = dict(zip((r.key() for r in wanted), backend.run(wanted))) if wanted else {}
+        self.ahead.update({k: v for k, v in results.items() if k not in {r.key() for r in requests}})
+        return [results[r.key()] if r.key() in results else self.ahead.pop(r.key()) for r in requests]
+
+    def known_requests(self, model: ReasoningModel) -> list[Request]:
+        """Requests recorded in the cassettes of the collected tests that share
+        ``model``'s backend, model and identity and will call the model again."""
+        found: dict[str, Request] = {}
+        for item in self.items:
+            if "reasoning_model" not in getattr(item, "fixturenames", ()):
+                continue
+            try:
+                other = ReasoningModel(item, self)
+            except (pytest.UsageError, pytest.fail.Exception):
+                continue
+            same = (other.backend_name, other.model, other.identity) == (model.backend_name, model.model, model.identity)
+            if not same or other.settings["record_mode"] not in ("all", "off"):
+                continue
+            try:
+                entries = other.recorder.cassette.interactions
+            except CassetteError:
+                continue
+            for k, entry in entries.items():
+                req = entry["request"]
+                if (req.get("backend"), req.get("model"), req.get("identity")) == (model.backend_name, model.model, model.identity):
+                    found.setdefault(k, Request(req["backend"], req["model"], tuple(req["messages"]), req["params"], req["identity"]))
+        return sorted(found.values(), key=lambda r: r.key())
 
     def close(self) -> None:
         """Save pending cassettes and release every backend."""
@@ -89,12 +144,13 @@ class ReasoningModel:
             self.identity = request_identity(backend, self.settings, self._locate)
         except BackendError as e:
             raise pytest.UsageError(f"{item.nodeid}: {e}") from None
-        live_settings = {**self.settings, "adapter": self.settings["adapter"] and self._locate(self.settings["adapter"])}
+        self.live_settings = {**self.settings, "adapter": self.settings["adapter"] and self._locate(self.settings["adapter"])}
+        self.location = self._locate(model)
         cassette_path = item.path.parent / self.settings["cassette_dir"] / f"{item.path.stem}.json"
         self.recorder = Recorder(
             state.cassette(cassette_path),
             self.settings["record_mode"],
-            lambda: state.backend(backend, self._locate(model), live_settings),
+            lambda requests: state.live(self, requests),
             rerun_hint=f"pytest '{item.nodeid}'",
             secrets=tuple(s for s in [self.settings.get("api_key")] if s),
         )

@@ -37,6 +37,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if mark.args:
                 raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.reasoning takes keyword arguments only")
             validate_marker(mark.kwargs, item.nodeid)
+    config.stash[STATE].items = list(items)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .backends.base import Backend, RawResponse, Request, canonical_json
+from .backends.base import RawResponse, Request, canonical_json
 from .files import atomic_write_text
 from .redaction import redact
 
@@ -166,8 +166,9 @@ class Recorder:
     Args:
         cassette: the test's :class:`Cassette`.
         mode: one of ``none``, ``once``, ``new_episodes``, ``all``, ``off``.
-        backend_factory: returns the live backend; called only when a live call is
-            needed (so replay never imports ``openai`` or ``torch``).
+        live: runs requests on the live backend (``list[Request] -> list[RawResponse]``);
+            called only when a live call is needed, so replay never imports ``openai``
+            or ``torch``.
         rerun_hint: the command that re-runs the test (for the missing-recording
             message).
         secrets: values to redact from recordings (the API key in use).
@@ -177,12 +178,12 @@ class Recorder:
         self,
         cassette: Cassette,
         mode: str,
-        backend_factory: Callable[[], Backend],
+        live: Callable[[list[Request]], list[RawResponse]],
         rerun_hint: str,
         secrets: tuple[str, ...] = (),
     ):
         self.cassette, self.mode = cassette, mode
-        self._factory, self._hint, self._secrets = backend_factory, rerun_hint, secrets
+        self._live, self._hint, self._secrets = live, rerun_hint, secrets
 
     def run(self, requests: list[Request]) -> list[RawResponse]:
         """Responses for ``requests`` in order, replayed or live per the record mode.
@@ -193,7 +194,7 @@ class Recorder:
             BackendError: a live call failed (nothing is recorded for it).
         """
         if self.mode == "off":
-            return self._factory().run(requests)
+            return self._live(requests)
         self.cassette.interactions  # load (and validate) before deciding anything
         replayable = self.mode != "all"
         may_record = self.mode in ("new_episodes", "all") or (self.mode == "once" and not self.cassette.existed)
@@ -202,7 +203,7 @@ class Recorder:
         if missing and not may_record:
             raise MissingRecording(self._missing_message(requests[missing[0]]))
         if missing:
-            live = self._factory().run([requests[i] for i in missing])
+            live = self._live([requests[i] for i in missing])
             for i, raw in zip(missing, live):
                 self.cassette.record(requests[i], raw, self._secrets)
                 out[i] = raw

@@ -8,6 +8,7 @@ API backends (all through the ``openai`` client, see ``openai_api.py``):
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .base import Backend, BackendError, RawResponse, Request, to_trace
@@ -78,17 +79,26 @@ def adapter_sha256(path: str) -> str:
     Raises:
         BackendError: the folder does not exist or holds no weight file.
     """
-    import hashlib
     from pathlib import Path
 
     folder = Path(path)
     files = sorted(p for p in folder.glob("*") if p.suffix in (".safetensors", ".bin", ".pt")) if folder.is_dir() else []
     if not files:
         raise BackendError(f"LoRA adapter {path!r} not found or holds no weights (*.safetensors); check --reasoning-adapter")
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _hash_files(stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_files(stamp: tuple[tuple[str, int, int], ...]) -> str:
+    """SHA-256 over the files named in ``stamp`` (cached while none changes)."""
+    import hashlib
+    from pathlib import Path
+
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.name.encode())
-        digest.update(file.read_bytes())
+    for name, _, _ in stamp:
+        digest.update(Path(name).name.encode())
+        digest.update(Path(name).read_bytes())
     return digest.hexdigest()
 
 
