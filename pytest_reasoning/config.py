@@ -23,7 +23,7 @@ __all__ = ["SETTINGS", "Setting", "RECORD_MODES", "SNAPSHOT_MODES", "resolve", "
 #: ``none`` replay only (default; a missing recording fails the test);
 #: ``once`` record a test's calls if it has no cassette yet, else replay only;
 #: ``new_episodes`` replay what is recorded, record what is missing;
-#: ``all`` call the model every time and rewrite the test's cassette;
+#: ``all`` call the model every time and re-record each call it makes;
 #: ``off`` call the model every time, read and write no cassette (cheap local models).
 RECORD_MODES = ("none", "once", "new_episodes", "all", "off")
 #: ``exact``: the whole trace must match (replays, fixed local setups);
@@ -59,8 +59,13 @@ def _number(kind: type) -> Callable[[str, Any], Any]:
 
 
 def _count(name: str, value: Any) -> int:
-    number = _number(int)(name, value) if str(value) != "0" else 0
-    return int(number)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"invalid {name} {value!r}: expected a whole number >= 0") from None
+    if number < 0:
+        raise pytest.UsageError(f"invalid {name} {value!r}: must be >= 0")
+    return number
 
 
 def _flag(name: str, value: Any) -> bool:

@@ -79,7 +79,7 @@ class SessionState:
                 continue
             try:
                 other = ReasoningModel(item, self)
-            except (pytest.UsageError, pytest.fail.Exception):
+            except pytest.UsageError:
                 continue
             same = (other.backend_name, other.model, other.identity) == (model.backend_name, model.model, model.identity)
             if not same or other.settings["record_mode"] not in ("all", "off"):
@@ -218,7 +218,12 @@ def reasoning_model(request: pytest.FixtureRequest):
         def test_capital(reasoning_model):
             trace = reasoning_model("What is the capital of Texas?", temperature=0.6)
     """
-    model = ReasoningModel(request.node, request.config.stash[STATE])
+    try:
+        model, problem = ReasoningModel(request.node, request.config.stash[STATE]), None
+    except pytest.UsageError as e:
+        model, problem = None, str(e)
+    if problem:  # one line, no traceback
+        pytest.fail(problem, pytrace=False)
     yield model
     model.save()
 

@@ -16,9 +16,8 @@ THINK_CLOSE = "</think>"
 # Sentence ends: CJK terminators (。！？ and the half-width ｡) need no following space;
 # ASCII . ! ? end a sentence only before whitespace or the end of the text.  Closing
 # quotes and brackets stay with the sentence they close.  Blank lines end one too.
-_SENTENCE_END = re.compile(
-    r"(?:[。｡！？]+|[.!?]+(?=\s|$))[」』）)\]\"'”’》〉]*|\n\s*\n"
-)
+_CLOSERS = r"[」』）)\]\"'”’》〉]*"
+_SENTENCE_END = re.compile(rf"[。｡！？]+{_CLOSERS}|[.!?]+{_CLOSERS}(?=\s|$)|\n\s*\n")
 
 
 def split_thinking(
@@ -57,7 +56,9 @@ def split_thinking(
 
 
 def _strip_tags(text: str, open_tag: str, close_tag: str) -> str:
-    return text.replace(open_tag, "").replace(close_tag, "").strip()
+    # One pass: removing one tag must not join its neighbours into a new tag that a
+    # second pass would then eat ("</th<think>ink>" keeps "</think>" as text).
+    return re.sub(f"{re.escape(close_tag)}|{re.escape(open_tag)}", "", text).strip()
 
 
 def has_think_tags(text: str | None, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE) -> bool:
