@@ -21,7 +21,7 @@ from .backends.base import RawResponse, Request, canonical_json
 from .files import atomic_write_text
 from .redaction import redact
 
-__all__ = ["Cassette", "CassetteError", "MissingRecording", "Recorder", "CASSETTE_FORMAT", "CASSETTE_VERSION"]
+__all__ = ["dump_cassette", "Cassette", "CassetteError", "MissingRecording", "Recorder", "CASSETTE_FORMAT", "CASSETTE_VERSION"]
 
 CASSETTE_FORMAT = "pytest-reasoning-cassette"
 CASSETTE_VERSION = 1
@@ -54,6 +54,28 @@ def _locked(folder: Path) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def dump_cassette(body: dict[str, Any]) -> str:
+    """Cassette JSON: indented, non-ASCII unescaped, and each streamed chunk on one
+    line, so a re-recording's diff reads chunk by chunk."""
+    compact: dict[str, str] = {}
+
+    def one_line(chunk: Any) -> str:
+        token = f"\x00chunk{len(compact)}\x00"
+        compact[json.dumps(token)] = json.dumps(chunk, ensure_ascii=False)
+        return token
+
+    marked = {**body, "interactions": []}
+    for entry in body["interactions"]:
+        response = entry["response"]
+        if isinstance(response.get("payload"), list) and str(response.get("format", "")).endswith(".chunks"):
+            response = {**response, "payload": [one_line(c) for c in response["payload"]]}
+        marked["interactions"].append({**entry, "response": response})
+    text = json.dumps(marked, ensure_ascii=False, indent=1)
+    for token, line in compact.items():
+        text = text.replace(token, line, 1)
+    return text + "\n"
 
 
 def shown(path: Path) -> str:
@@ -156,7 +178,7 @@ class Cassette:
                 "version": CASSETTE_VERSION,
                 "interactions": [{"key": k, **v} for k, v in ordered],
             }
-            atomic_write_text(self.path, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+            atomic_write_text(self.path, dump_cassette(body))
         self._new.clear()
 
 
