@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .detours import Detour, count_hesitations, find_detours, find_term, normalize
+from .detours import Detour, count_hesitations, find_detours, find_term, normalize, normalize_pattern
 from .trace import Trace
 
 __all__ = ["assert_answer", "assert_no_detour", "assert_reasoning_path", "assert_reasoning_budget"]
@@ -96,7 +96,7 @@ def assert_answer(
     if regex is not None:
         expected.append(f"matches /{regex}/")
         flags = re.IGNORECASE if normalize_text else 0
-        if not re.search(regex, norm(answer), flags):
+        if not re.search(normalize_pattern(regex) if normalize_text else regex, norm(answer), flags):
             failures.append(f"answer does not match /{regex}/")
     if schema is not None:
         import jsonschema

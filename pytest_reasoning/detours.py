@@ -18,6 +18,7 @@ __all__ = [
     "Detour",
     "DetourHit",
     "normalize",
+    "normalize_pattern",
     "find_detours",
     "find_term",
     "count_hesitations",
@@ -61,6 +62,23 @@ def normalize(text: str) -> str:
     """NFKC-normalise and case-fold ``text`` (``"ＮＦＬ"`` -> ``"nfl"``,
     ``"ｶｳﾎﾞｰｲｽﾞ"`` -> ``"カウボーイズ"``)."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def normalize_pattern(pattern: str) -> str:
+    """NFKC-normalise a regular expression so it matches :func:`normalize`-d text
+    (``"１３０万"`` -> ``"130万"``), keeping full-width characters that NFKC would turn
+    into regex syntax (``（`` ``＊`` ``？`` ...) literal.  Not case-folded: use
+    ``re.IGNORECASE`` (folding would turn ``\\S`` into ``\\s``)."""
+    escaped = "".join(
+        re.escape(unicodedata.normalize("NFKC", c))
+        if ord(c) > 127 and any(ch in _REGEX_SYNTAX for ch in unicodedata.normalize("NFKC", c))
+        else c
+        for c in pattern
+    )
+    return unicodedata.normalize("NFKC", escaped)
+
+
+_REGEX_SYNTAX = set("\\.^$*+?{}[]|()")
 
 
 def _normalize_with_map(text: str) -> tuple[str, list[int]]:
@@ -129,7 +147,7 @@ class Detour:
 
     def _regexes(self) -> list[tuple[str, re.Pattern[str]]]:
         compiled = [(t, re.compile(_term_regex(normalize(t)))) for t in self.terms]
-        compiled += [(p, re.compile(p, re.IGNORECASE)) for p in self.patterns]
+        compiled += [(p, re.compile(normalize_pattern(p), re.IGNORECASE)) for p in self.patterns]
         return compiled
 
 

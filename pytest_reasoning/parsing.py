@@ -128,7 +128,7 @@ def _build(
         tag_reasoning, content = split_thinking(content)
         if tag_reasoning and not reasoning.strip():
             reasoning, source = tag_reasoning, "<think> tags"
-    elif has_think_tags(reasoning):  # a field that kept its tags
+    if has_think_tags(reasoning):  # a field that kept its tags (also when content had some)
         reasoning = reasoning.replace("<think>", "").replace("</think>", "")
 
     finish = None if finish_reason is None else str(finish_reason)

@@ -1,0 +1,69 @@
+"""The snapshot serialisation and the "what changed" summary, without a pytest run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytest_reasoning import Detour, Trace, Usage
+from pytest_reasoning.diff import stable_view, summarize
+from pytest_reasoning.snapshots import serialize_trace, snapshot_path_for
+
+
+def test_snapshot_path_mirrors_the_test_tree(tmp_path):
+    assert snapshot_path_for(tmp_path, tmp_path / "tests" / "api" / "test_x.py", "test_y[a-b]") == (
+        tmp_path / "snapshots" / "tests" / "api" / "test_x" / "test_y[a-b].json")
+    outside = snapshot_path_for(tmp_path / "root", tmp_path / "elsewhere" / "test_z.py", "test_q")
+    assert outside == tmp_path / "root" / "snapshots" / "_external" / "test_z" / "test_q.json"
+
+
+def test_serialize_trace():
+    trace = Trace(reasoning="Dallas is in Texas. Wait, the NFL? Austin.", answer="Austin", latency_s=3.2,
+                  usage=Usage(1, 2, 1, 3), extra={"timings": {"x": 1}, "system_fingerprint": "fp", "keep": "sk-" + "a" * 20})
+    trace.detours(Detour("sports", terms=["NFL"]))
+    data = json.loads(serialize_trace(trace))
+    assert list(data)[:6] == ["model", "backend", "params", "messages", "reasoning", "answer"]
+    assert data["reasoning"] == ["Dallas is in Texas.", "Wait, the NFL?", "Austin."]
+    assert data["stats"] == {"reasoning_chars": len(trace.reasoning), "reasoning_sentences": 3, "hesitations": 1}
+    assert data["checks"] == {"detours": {"sports": 1}}
+    assert "latency_s" not in data and data["extra"] == {"keep": "<redacted>"}
+
+
+def _snap(**kw):
+    trace = Trace(**kw)
+    return json.loads(serialize_trace(trace))
+
+
+def test_summarize_orders_answer_and_detours_first():
+    old = _snap(reasoning="Dallas. Texas.", answer="Austin")
+    new_trace = Trace(reasoning="Dallas. Cowboys. Texas.", answer="Houston", finish_reason="length", truncated=True)
+    new_trace.detours(Detour("sports", terms=["Cowboys"]))
+    new = json.loads(serialize_trace(new_trace))
+    lines = summarize(old, new)
+    assert lines[0] == "answer changed: 'Austin' -> 'Houston'"
+    assert "finish_reason: None -> 'length'" in lines
+    assert "reasoning characters: 14 -> 23 (+9)" in lines
+    assert lines[-1] == "sentences changed: 1 added, 0 removed (of 2 -> 3)"
+    assert summarize(old, old) == []
+
+
+def test_stable_view_ignores_wording_and_hit_counts():
+    a = _snap(reasoning="Dallas. NFL.", answer=" Austin ")
+    b = _snap(reasoning="Totally different words.", answer="Austin")
+    assert stable_view(a) == stable_view(b)
+    a["checks"] = {"detours": {"sports": 1}}
+    b["checks"] = {"detours": {"sports": 3}}
+    assert stable_view(a) == stable_view(b)
+    b["checks"] = {"detours": {"sports": 0}}
+    assert stable_view(a) != stable_view(b)
+
+
+def test_example_snapshots_are_valid_serialisations():
+    """The committed seed snapshots parse and carry the fields the summary reads."""
+    root = Path(__file__).resolve().parent.parent / "snapshots" / "example_tests"
+    files = sorted(root.rglob("*.json"))
+    assert files, root
+    for file in files:
+        data = json.loads(file.read_text("utf-8"))
+        assert {"answer", "reasoning", "stats", "checks"} <= set(data)
+        assert data["stats"]["reasoning_sentences"] == len(data["reasoning"])
