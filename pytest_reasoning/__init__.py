@@ -13,6 +13,7 @@ from .assertions import (  # noqa: E402
     assert_reasoning_budget,
     assert_reasoning_path,
 )
+from .diff import diff_traces  # noqa: E402
 from .detours import DEFAULT_HESITATION_MARKERS, Detour, DetourHit  # noqa: E402
 from .parsing import trace_from_openai, trace_from_openai_stream  # noqa: E402
 from .thinking import split_sentences, split_thinking  # noqa: E402
@@ -33,5 +34,6 @@ __all__ = [
     "assert_no_detour",
     "assert_reasoning_path",
     "assert_reasoning_budget",
+    "diff_traces",
 ]
 __version__ = "0.1.0"

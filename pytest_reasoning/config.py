@@ -177,22 +177,25 @@ def validate_marker(kwargs: dict[str, Any], where: str) -> dict[str, Any]:
     return kwargs
 
 
-def _marker_kwargs(item: pytest.Item | None) -> dict[str, Any]:
-    if item is None:
-        return {}
+def _marker_kwargs(item: pytest.Item | None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for mark in reversed(list(item.iter_markers(MARKER))):  # closest marker wins
-        merged.update(mark.kwargs)
+    if item is not None:
+        for mark in reversed(list(item.iter_markers(MARKER))):  # closest marker wins
+            merged.update(mark.kwargs)
+    merged.update(overrides or {})
     return merged
 
 
-def resolve(config: pytest.Config, key: str, item: pytest.Item | None = None) -> Any:
-    """The value of setting ``key`` for ``item``: CLI > marker > ini > default,
-    validated and converted (``None`` when unset and without default)."""
+def resolve(
+    config: pytest.Config, key: str, item: pytest.Item | None = None, overrides: dict[str, Any] | None = None
+) -> Any:
+    """The value of setting ``key`` for ``item``: CLI > marker (and ``overrides``,
+    which act as the closest marker) > ini > default, validated and converted
+    (``None`` when unset and without default)."""
     setting = SETTINGS[key]
     for value, where in (
         (_from_cli(config, setting), setting.option),
-        (_marker_kwargs(item).get(key) if setting.marker else None, "@pytest.mark.reasoning"),
+        (_marker_kwargs(item, overrides).get(key) if setting.marker else None, "@pytest.mark.reasoning"),
         (_from_ini(config, setting), f"ini {setting.dest}"),
     ):
         if value is not None:
@@ -200,10 +203,12 @@ def resolve(config: pytest.Config, key: str, item: pytest.Item | None = None) ->
     return setting.default
 
 
-def resolve_all(config: pytest.Config, item: pytest.Item | None = None) -> dict[str, Any]:
+def resolve_all(
+    config: pytest.Config, item: pytest.Item | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Every setting for ``item`` (see :func:`resolve`), plus the API key and base
     URL from the environment where no option gave them."""
-    values = {key: resolve(config, key, item) for key in SETTINGS}
+    values = {key: resolve(config, key, item, overrides) for key in SETTINGS}
     backend = values["backend"]
     if backend in API_BACKENDS:
         prefix = backend.upper()

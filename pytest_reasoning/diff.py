@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-__all__ = ["stable_view", "summarize"]
+__all__ = ["stable_view", "summarize", "summary_lines", "diff_traces"]
 
 
 def stable_view(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -88,3 +88,25 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
                 added += b1 - b0
         lines.append(f"sentences changed: {added} added, {removed} removed (of {len(old_s)} -> {len(new_s)})")
     return lines
+
+
+def summary_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The "What changed in the trace:" block shown first on a snapshot mismatch."""
+    changes = summarize(old, new) or ["(only wording; no change to answer, checks, size or finish)"]
+    return ["What changed in the trace:", *(f"  - {line}" for line in changes)]
+
+
+def diff_traces(old: Any, new: Any) -> str:
+    """What changed from trace ``old`` to trace ``new`` (two
+    :class:`~pytest_reasoning.Trace` objects, e.g. a base model's and its fine-tune's):
+    the summary block of a snapshot mismatch, then a unified diff of their snapshot
+    texts (reasoning one sentence per line).  Checks already run on either trace
+    (detours, path, budget) are part of the comparison."""
+    import json
+
+    from .snapshots import serialize_trace
+
+    a, b = serialize_trace(old), serialize_trace(new)
+    lines = summary_lines(json.loads(a), json.loads(b))
+    lines += difflib.unified_diff(a.splitlines(), b.splitlines(), "old", "new", lineterm="", n=1)
+    return "\n".join(lines)

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from .backends import LOCAL_BACKENDS, Backend, BackendError, RawResponse, Request, create_backend, request_identity, to_trace
-from .config import resolve, resolve_all
+from .config import resolve, resolve_all, validate_marker
 from .recording import Cassette, CassetteError, MissingRecording, Recorder
+from .redaction import remember_secrets
 from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
 from .trace import Trace
 
@@ -54,6 +55,21 @@ class SessionState:
         if path not in self.cassettes:
             self.cassettes[path] = Cassette(path)
         return self.cassettes[path]
+
+    def open_cassettes(self, items: list[pytest.Item]) -> None:
+        """Read the cassette of each collected test before any test runs, so record
+        mode ``once`` means "no cassette when the session started" in every
+        pytest-xdist worker (workers all collect before the first test runs), not "no
+        cassette when this worker got to the file", which another worker may have
+        written meanwhile.  An unreadable cassette fails its tests when they run."""
+        for item in items:
+            if "reasoning_model" not in getattr(item, "fixturenames", ()):
+                continue
+            folder = resolve(item.config, "cassette_dir", item)
+            try:
+                self.cassette(item.path.parent / folder / f"{item.path.stem}.json").interactions
+            except CassetteError:
+                pass
 
     def live(self, model: ReasoningModel, requests: list[Request]) -> list[RawResponse]:
         """Responses for ``requests`` from the live backend of ``model``'s test: taken
@@ -125,9 +141,9 @@ class ReasoningModel:
     ``@pytest.mark.reasoning(...)`` and ``reasoning_*`` ini keys (in that order).
     """
 
-    def __init__(self, item: pytest.Item, state: SessionState):
-        self.item, self.state = item, state
-        self.settings = resolve_all(item.config, item)
+    def __init__(self, item: pytest.Item, state: SessionState, overrides: dict[str, Any] | None = None):
+        self.item, self.state, self.overrides = item, state, dict(overrides or {})
+        self.settings = resolve_all(item.config, item, self.overrides)
         backend, model = self.settings["backend"], self.settings["model"]
         if backend is None:
             raise pytest.UsageError(
@@ -154,6 +170,7 @@ class ReasoningModel:
             rerun_hint=f"pytest '{item.nodeid}'",
             secrets=tuple(s for s in [self.settings.get("api_key")] if s),
         )
+        remember_secrets(self.settings.get("api_key"))  # also out of snapshots and failure messages
         root = item.config.rootpath
         path = snapshot_path_for(root, item.path, item.name)
         self.snapshot_path = str(path.relative_to(root))
@@ -166,6 +183,17 @@ class ReasoningModel:
                 if (base / path).exists():
                     return str(base / path)
         return path
+
+    def using(self, **settings: Any) -> ReasoningModel:
+        """The same test's model with other settings, as if the test's marker said
+        them (``reasoning_model.using(adapter="models/my-lora")``); the command line
+        still wins.  Keywords as for ``@pytest.mark.reasoning``.
+
+        Raises:
+            pytest.UsageError: an unknown keyword or a bad value.
+        """
+        validate_marker(settings, f"{self.item.nodeid}: reasoning_model.using()")
+        return ReasoningModel(self.item, self.state, {**self.overrides, **settings})
 
     def __call__(self, prompt: str | Sequence[dict[str, Any]], *, system: str | None = None, **params: Any) -> Trace:
         """Run one prompt and return its :class:`Trace`.

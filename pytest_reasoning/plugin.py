@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+import os
+
+from .backends import API_BACKENDS
 from .config import MARKER, SETTINGS, resolve, validate_config, validate_marker
 from .fixtures import STATE, SessionState, reasoning_model, trace_snapshot  # noqa: F401  (registers fixtures)
+from .redaction import forget_secrets, redact_text, remember_secrets
+
+SECRETS = pytest.StashKey[tuple[str, ...]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     validate_config(config)
     config.stash[STATE] = SessionState()
+    keys = [resolve(config, "api_key")] + [os.environ.get(f"{b.upper()}_API_KEY") for b in API_BACKENDS]
+    config.stash[SECRETS] = remember_secrets(*keys)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -38,6 +46,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.reasoning takes keyword arguments only")
             validate_marker(mark.kwargs, item.nodeid)
     config.stash[STATE].items = list(items)
+    config.stash[STATE].open_cassettes(items)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -53,3 +62,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:
         state.close()
+    forget_secrets(config.stash.get(SECRETS, ()))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Keep keys out of reports (terminal, ``--junitxml``): a failure's text or captured
+    output holding a key in use or a key-shaped string is redacted."""
+    report = yield
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if redact_text(text) != text:
+            report.longrepr = redact_text(text)
+    report.sections = [(title, redact_text(content)) for title, content in report.sections]
+    return report

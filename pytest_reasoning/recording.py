@@ -19,7 +19,7 @@ from typing import Any
 
 from .backends.base import RawResponse, Request, canonical_json
 from .files import atomic_write_text
-from .redaction import redact
+from .redaction import redact, redact_chunks
 
 __all__ = ["dump_cassette", "Cassette", "CassetteError", "MissingRecording", "Recorder", "CASSETTE_FORMAT", "CASSETTE_VERSION"]
 
@@ -149,7 +149,10 @@ class Cassette:
 
     def record(self, request: Request, response: RawResponse, secrets: tuple[str, ...] = ()) -> None:
         """Add (or replace) the recording of ``request``, redacted; written by :meth:`save`."""
-        entry = redact({"request": request.key_data(), "response": response.to_dict()}, secrets)
+        data = response.to_dict()
+        if str(response.format).endswith(".chunks"):  # a key may arrive split over several chunks
+            data["payload"] = redact_chunks(data["payload"], secrets)
+        entry = redact({"request": request.key_data(), "response": data}, secrets)
         self.interactions[request.key()] = self._new[request.key()] = entry
 
     def nearest_difference(self, request: Request) -> str | None:
@@ -228,7 +231,7 @@ class Recorder:
             live = self._live([requests[i] for i in missing])
             for i, raw in zip(missing, live):
                 self.cassette.record(requests[i], raw, self._secrets)
-                out[i] = raw
+                out[i] = self.cassette.lookup(requests[i])  # as recorded (redacted): the same trace a replay gives
         return out  # type: ignore[return-value]
 
     def _missing_message(self, request: Request) -> str:

@@ -12,9 +12,28 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["redact", "redact_text", "REDACTED"]
+__all__ = ["redact", "redact_text", "redact_chunks", "remember_secrets", "forget_secrets", "REDACTED"]
 
 REDACTED = "<redacted>"
+
+#: Keys in use in this process (the API keys the plugin found in options and the
+#: environment), redacted everywhere even when given no ``secrets``: a key of no known
+#: shape echoed in a completion must not reach a snapshot or a failure message either.
+_KNOWN: set[str] = set()
+#: Shorter values (``EMPTY``, ``none``) are placeholders, not secrets.
+MIN_KNOWN_SECRET = 8
+
+
+def remember_secrets(*values: str | None) -> tuple[str, ...]:
+    """Redact ``values`` (8+ characters each) from now on; returns those added."""
+    added = tuple(v for v in values if isinstance(v, str) and len(v.strip()) >= MIN_KNOWN_SECRET and v not in _KNOWN)
+    _KNOWN.update(added)
+    return added
+
+
+def forget_secrets(values: Iterable[str]) -> None:
+    """Undo :func:`remember_secrets`."""
+    _KNOWN.difference_update(values)
 
 _SECRET_KEYS = re.compile(
     r"^(authorization|proxy-authorization|api[-_]?key|x-api-key|api[-_]?token|access[-_]?token|"
@@ -33,10 +52,76 @@ _SECRET_SHAPES = re.compile(
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each known secret (strings of 4+ characters) and each
     key-shaped string replaced by ``<redacted>``."""
-    for secret in secrets:
+    for secret in sorted({*secrets, *_KNOWN}, key=len, reverse=True):
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     return _SECRET_SHAPES.sub(REDACTED, text)
+
+
+def _secret_spans(text: str, secrets: Iterable[str]) -> list[tuple[int, int]]:
+    """Merged ``(start, end)`` spans of known secrets and key shapes in ``text``."""
+    spans = [m.span() for m in _SECRET_SHAPES.finditer(text)]
+    for secret in {*secrets, *_KNOWN}:
+        if secret and len(secret) >= 4:
+            at = text.find(secret)
+            while at >= 0:
+                spans.append((at, at + len(secret)))
+                at = text.find(secret, at + len(secret))
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def redact_chunks(chunks: Any, secrets: Iterable[str] = ()) -> Any:
+    """Streamed chat-completion chunks with secrets removed also where one arrives
+    split over several chunks (a model echoing a key token by token): each delta
+    field's pieces are joined, secrets found in the whole, and each piece rewritten
+    (the piece where a secret starts holds ``<redacted>``, the rest of it is dropped).
+    Then :func:`redact` as for any JSON.  Non-chunk items pass through :func:`redact`."""
+    secrets = tuple(s for s in secrets if s)
+    if not isinstance(chunks, list):
+        return redact(chunks, secrets)
+    chunks = [_copy(c) for c in chunks]
+    fields: dict[tuple[Any, str], list[dict[str, Any]]] = {}
+    for c in chunks:
+        for choice in (c.get("choices") or []) if isinstance(c, dict) else []:
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if isinstance(delta, dict):
+                for name, value in delta.items():
+                    if isinstance(value, str):
+                        fields.setdefault((choice.get("index", 0), name), []).append(delta)
+    for (_, name), deltas in fields.items():
+        pieces = [d[name] for d in deltas]
+        spans = _secret_spans("".join(pieces), secrets)
+        if not spans:
+            continue
+        starts = {a for a, _ in spans}
+        hidden = set()
+        for a, b in spans:
+            hidden.update(range(a, b))
+        offset = 0
+        for d, piece in zip(deltas, pieces):
+            out = []
+            for k, ch in enumerate(piece, offset):
+                if k in starts:
+                    out.append(REDACTED)
+                elif k not in hidden:
+                    out.append(ch)
+            d[name] = "".join(out)
+            offset += len(piece)
+    return redact(chunks, secrets)
+
+
+def _copy(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
 
 
 def redact(data: Any, secrets: Iterable[str] = ()) -> Any:
@@ -45,7 +130,9 @@ def redact(data: Any, secrets: Iterable[str] = ()) -> Any:
     secrets = tuple(s for s in secrets if s)
     if isinstance(data, dict):
         return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEYS.match(k) and v else redact(v, secrets))
+            (redact_text(k, secrets) if isinstance(k, str) else k): (
+                REDACTED if isinstance(k, str) and _SECRET_KEYS.match(k) and v else redact(v, secrets)
+            )
             for k, v in data.items()
         }
     if isinstance(data, (list, tuple)):

@@ -16,7 +16,7 @@ from typing import Any
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from .diff import stable_view, summarize
+from .diff import stable_view, summary_lines
 from .files import atomic_write_text
 from .redaction import redact
 from .trace import Trace
@@ -31,10 +31,13 @@ VOLATILE_EXTRA = ("timings", "system_fingerprint")
 def serialize_trace(trace: Trace) -> str:
     """The snapshot text of ``trace``: JSON, 2-space indent, non-ASCII unescaped,
     reasoning as a list of sentences, plus ``stats`` (characters, sentences,
-    hesitations) and the assertions' ``checks``; without ``latency_s`` and other
-    per-call values (:data:`VOLATILE_EXTRA`).  Secret-shaped strings are redacted."""
+    hesitations) and the assertions' ``checks``; without ``latency_s``, other per-call
+    values (:data:`VOLATILE_EXTRA`) and the backend's version (which follows the
+    installed packages, not the prompt or the model; the trace itself keeps it).
+    Secret-shaped strings are redacted."""
     data = trace.to_dict()
     data.pop("latency_s")
+    data["backend"] = {"name": trace.backend.name}
     data["extra"] = {k: v for k, v in data["extra"].items() if k not in VOLATILE_EXTRA}
     data["reasoning"] = trace.sentences()
     data["stats"] = {
@@ -113,10 +116,7 @@ class TraceSnapshotExtension(SingleFileSnapshotExtension):
         """The structured summary of what changed, then syrupy's line diff."""
         old, new = _parse(snapshot_data), _parse(serialized_data)
         if old is not None and new is not None:
-            summary = summarize(old, new)
-            yield "What changed in the trace:"
-            for line in summary or ["(only wording; no change to answer, checks, size or finish)"]:
-                yield f"  - {line}"
+            yield from summary_lines(old, new)
             yield ""
         yield from super().diff_lines(serialized_data, snapshot_data)
 
@@ -132,3 +132,34 @@ class StableTraceSnapshotExtension(TraceSnapshotExtension):
         if old is None or new is None:
             return bool(serialized_data == snapshot_data)
         return stable_view(old) == stable_view(new)
+
+
+def _match_mirrored_paths() -> None:
+    """Teach syrupy where this extension's snapshots live when a path is given.
+
+    syrupy decides that ``pytest dir/test_x.py::test_y --snapshot-update`` selected a
+    snapshot file by finding the test file's folder inside the snapshot's path: true for
+    ``__snapshots__`` beside the test, never for the mirrored top-level ``snapshots/``
+    tree, so every other snapshot of ``test_x.py`` was deleted as unused.  A snapshot
+    under ``snapshots/<path of the file or folder given>`` now matches too."""
+    try:
+        from syrupy.report import SnapshotReport
+    except ImportError:  # pragma: no cover
+        return
+    original = getattr(SnapshotReport, "_is_matching_path", None)
+    if original is None or getattr(original, "_mirrored", False):
+        return
+
+    def _is_matching_path(self: Any, snapshot_location: str, provided_path: str) -> bool:
+        if original(self, snapshot_location, provided_path):
+            return True
+        given, root = Path(provided_path), Path(self.base_dir)
+        mirrored = snapshot_path_for(root, given, "x").parent if not given.is_dir() else (
+            snapshot_path_for(root, given / "x.py", "x").parent.parent)
+        return Path(snapshot_location).absolute().is_relative_to(mirrored)
+
+    _is_matching_path._mirrored = True  # type: ignore[attr-defined]
+    SnapshotReport._is_matching_path = _is_matching_path  # type: ignore[method-assign]
+
+
+_match_mirrored_paths()

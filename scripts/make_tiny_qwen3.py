@@ -102,7 +102,7 @@ def build_tokenizer(texts: list[str], vocab_size: int):
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
         clean_up_tokenization_spaces=False,
-        model_max_length=1024,
+        model_max_length=4096,
     )
     hf.chat_template = CHAT_TEMPLATE
     return hf
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         num_attention_heads=4,
         num_key_value_heads=2,
         head_dim=32,
-        max_position_embeddings=1024,
+        max_position_embeddings=4096,  # >= the backends' default max_seq_length (2048): no RoPE scaling
         tie_word_embeddings=True,
         bos_token_id=ids["<|endoftext|>"],
         eos_token_id=ids["<|im_end|>"],
@@ -218,21 +218,21 @@ def main(argv: list[str] | None = None) -> int:
     tc["padding_side"] = "left"
     tc_path.write_text(json.dumps(tc, indent=2, ensure_ascii=False) + "\n")
 
-    ok = verify(args.out, data)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    ok = verify(AutoModelForCausalLM.from_pretrained(args.out), AutoTokenizer.from_pretrained(args.out), data)
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir())}
     print(json.dumps({"train_s": round(train_s, 1), "params": n_params, "sizes": sizes}, indent=1))
     return 0 if ok else 1
 
 
-def verify(path: Path, data) -> bool:
-    """Reload from ``path`` and check every conversation greedily and with the
-    model-card sampling at seed 0 (batched, left padding)."""
+def verify(model, tok, data) -> bool:
+    """Check that ``model`` reproduces every conversation in ``data`` exactly, greedily
+    and with the Qwen3 model-card sampling at seed 0 (batched, left padding)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(path)
     tok.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(path).eval()
+    model.eval()
     ok = True
     for thinking in (True, False):
         subset = [e for e in data if e.thinking == thinking]
@@ -242,13 +242,14 @@ def verify(path: Path, data) -> bool:
                                     tokenize=False)
             for e in subset
         ]
-        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         modes = {"greedy": dict(do_sample=False)}
         modes["sampled"] = (dict(do_sample=True, temperature=0.6, top_p=0.95, top_k=20)
                             if thinking else dict(do_sample=True, temperature=0.7, top_p=0.8, top_k=20))
         for mode, kw in modes.items():
             torch.manual_seed(0)
-            out = model.generate(**enc, max_new_tokens=200, **kw)
+            with torch.inference_mode():
+                out = model.generate(**enc, max_new_tokens=200, **kw)
             bad = 0
             for e, row in zip(subset, out[:, enc["input_ids"].shape[1]:]):
                 text = tok.decode(row, skip_special_tokens=False).split("<|im_end|>")[0]

@@ -137,8 +137,6 @@ def to_trace(request: Request, raw: RawResponse) -> Trace:
             f"unknown response format {raw.format!r}; expected openai.chat.completion, "
             "openai.chat.completion.chunks or trace"
         )
-    if request.identity:
-        trace.extra.setdefault("identity", request.identity)
     return trace
 
 

@@ -1,0 +1,151 @@
+"""The ``transformers`` backend: a causal LM run in this process with Hugging Face
+transformers, on CPU or a CUDA GPU, optionally in 4-bit (bitsandbytes NF4, GPU only)
+and with a PEFT LoRA adapter.
+
+Everything but loading (prompt formatting, batching, the ``</think>`` split, usage,
+errors) is shared with the ``unsloth`` backend in :mod:`.local`.  torch and
+transformers are imported when a backend is created, not when this module is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..trace import BackendInfo
+from .base import BackendError
+from .local import (
+    INSTALL_UNSLOTH,
+    LocalBackend,
+    LocalModel,
+    apply_adapter,
+    check_model_source,
+    is_out_of_memory,
+    load_causal_config,
+    load_tokenizer,
+    out_of_memory_error,
+    require,
+    resolve_device,
+    resolve_dtype,
+)
+
+__all__ = ["TransformersBackend", "load_local_model"]
+
+
+def load_local_model(
+    model: str,
+    *,
+    adapter: str | None = None,
+    device: str | None = None,
+    load_in_4bit: bool = False,
+    dtype: str | None = None,
+    max_seq_length: int = 2048,
+) -> LocalModel:
+    """Load ``model`` (local directory or hub id) with ``AutoModelForCausalLM``.
+
+    Order: cheap checks first (path, config is a causal LM, tokenizer with a chat
+    template, 4-bit only on CUDA), then the weights, then the adapter (PEFT).
+
+    Returns:
+        a :class:`LocalModel` in eval mode on the resolved device, with
+        ``backend = BackendInfo("transformers", "transformers <version>")`` (the same
+        string is each response's ``backend_version``).
+
+    Raises:
+        BackendError: torch/transformers/peft/bitsandbytes missing (naming the pip
+            extra), model not found, not a causal LM, no chat template, 4-bit asked
+            for without CUDA, CUDA out of memory.
+    """
+    torch = require("torch")
+    transformers = require("transformers")
+    device = resolve_device(device)
+    if load_in_4bit and not device.startswith("cuda"):
+        raise BackendError(
+            f"load_in_4bit (bitsandbytes NF4) needs a CUDA GPU but the device is {device!r}; "
+            "drop load_in_4bit on CPU or run on a GPU machine"
+        )
+    check_model_source(model)
+    load_causal_config(model)
+    tokenizer = load_tokenizer(model)
+    torch_dtype = resolve_dtype(dtype, device)
+    kwargs: dict[str, Any] = {"dtype": torch_dtype}
+    if load_in_4bit:
+        try:
+            import bitsandbytes  # noqa: F401
+        except ImportError:
+            raise BackendError(
+                f"load_in_4bit needs the 'bitsandbytes' package; install it with: "
+                f"pip install bitsandbytes (or {INSTALL_UNSLOTH})"
+            ) from None
+        kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch_dtype,
+        )
+        kwargs["device_map"] = {"": device}
+    try:
+        loaded = _from_pretrained(transformers.AutoModelForCausalLM, model, kwargs)
+        if not load_in_4bit:
+            loaded = loaded.to(device)
+    except BackendError:
+        raise
+    except Exception as exc:
+        if is_out_of_memory(exc):
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            raise out_of_memory_error(
+                f"loading {model!r}", max_seq_length=max_seq_length, load_in_4bit=load_in_4bit
+            ) from None
+        if isinstance(exc, (OSError, ValueError)):
+            raise BackendError(
+                f"cannot load the weights of {model!r} ({str(exc).strip().splitlines()[0][:200]}); "
+                "the directory needs model.safetensors (or pytorch_model.bin) as save_pretrained writes"
+            ) from None
+        raise
+    if adapter is not None:
+        loaded = apply_adapter(loaded, adapter)
+    loaded.eval()
+    return LocalModel.create(
+        loaded, tokenizer, device, BackendInfo("transformers", f"transformers {transformers.__version__}")
+    )
+
+
+def _from_pretrained(auto_cls: Any, model: str, kwargs: dict[str, Any]) -> Any:
+    """``from_pretrained`` with ``dtype=`` (transformers >= 4.56) or ``torch_dtype=``."""
+    try:
+        return auto_cls.from_pretrained(model, **kwargs)
+    except TypeError as exc:
+        if "dtype" not in str(exc):
+            raise
+        kwargs = dict(kwargs)
+        kwargs["torch_dtype"] = kwargs.pop("dtype")
+        return auto_cls.from_pretrained(model, **kwargs)
+
+
+class TransformersBackend(LocalBackend):
+    """A causal LM through Hugging Face transformers, on CPU or GPU.
+
+    ``TransformersBackend(model, *, adapter=None, device=None, load_in_4bit=False,
+    max_seq_length=2048, dtype=None, batch_size=64)``: see :class:`LocalBackend`
+    for the arguments.  The model is loaded once, in the constructor.
+
+    Methods: :meth:`run` / :meth:`generate` (batched, see
+    :func:`~pytest_reasoning.backends.local.generate_responses`),
+    :meth:`identity` (adapter path + SHA-256, ``"4bit"``), :meth:`close`.
+
+    Raises:
+        BackendError: from the constructor, see :func:`load_local_model`.
+    """
+
+    name = "transformers"
+    SETTINGS = LocalBackend.SETTINGS
+
+    def _load(self) -> LocalModel:
+        return load_local_model(
+            self.model_name,
+            adapter=self.adapter,
+            device=self.device,
+            load_in_4bit=self.load_in_4bit,
+            dtype=self.dtype,
+            max_seq_length=self.max_seq_length,
+        )

@@ -1,0 +1,162 @@
+"""Train the LoRA adapter ``example_tests/models/tiny-qwen3-no-detour/`` over the tiny Qwen3.
+
+The adapter is the "fine-tune" of the project's seed story: trained on the variant
+prompts (with the population) paired with the *plain* reasoning, it removes the
+sports detour (Dallas Cowboys / NFL, ダラス・カウボーイズ) while the answer stays the
+same.  The plain prompts and the non-thinking answers are in the training set too,
+so they keep their behaviour.
+
+Usage::
+
+    python scripts/make_tiny_qwen3_adapter.py            # CPU, PEFT (about 1 minute)
+    python scripts/make_tiny_qwen3_adapter.py --unsloth  # CUDA GPU with unsloth installed:
+                                                         # FastLanguageModel.get_peft_model
+
+Reproducible on CPU: seed 0, ``torch.use_deterministic_algorithms(True)``, 2 threads.
+LoRA r=8, alpha=16, no dropout, on q/k/v/o/gate/up/down_proj.  The saved
+``adapter_config.json`` names the base as ``example_tests/models/tiny-qwen3``
+(relative to the repository root, where pytest runs); the project's backends load
+the base given as ``model`` and never read that field.  Exits non-zero when the
+adapter does not reproduce its training conversations exactly (greedy and sampled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_tiny_qwen3 import completion, verify  # noqa: E402
+from tiny_qwen3_corpus import examples  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "example_tests" / "models" / "tiny-qwen3"
+DEFAULT_OUT = ROOT / "example_tests" / "models" / "tiny-qwen3-no-detour"
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+BASE_REF = "example_tests/models/tiny-qwen3"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--base", type=Path, default=BASE)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--rank", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--unsloth", action="store_true",
+                    help="load with Unsloth and use FastLanguageModel.get_peft_model (CUDA GPU)")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    torch.manual_seed(args.seed)
+    t0 = time.perf_counter()
+    if args.unsloth:
+        import os
+
+        os.environ.setdefault("UNSLOTH_DISABLE_STATISTICS", "1")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from unsloth import FastLanguageModel
+
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name=str(args.base), max_seq_length=512, dtype=None,
+            load_in_4bit=False, load_in_8bit=False, full_finetuning=False, local_files_only=True,
+        )
+        tokenizer = getattr(tokenizer, "tokenizer", tokenizer)
+        model = FastLanguageModel.get_peft_model(
+            model, r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0, bias="none",
+            target_modules=TARGETS, use_gradient_checkpointing=False, random_state=args.seed,
+        )
+        device = "cuda"
+    else:
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch.set_num_threads(2)
+        torch.use_deterministic_algorithms(True)
+        tokenizer = AutoTokenizer.from_pretrained(args.base)
+        base = AutoModelForCausalLM.from_pretrained(args.base, dtype=torch.float32)
+        model = get_peft_model(base, LoraConfig(
+            r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.0, bias="none",
+            target_modules=TARGETS, task_type="CAUSAL_LM",
+        ))
+        device = "cpu"
+
+    data = examples(detour_on_variant=False)
+    seqs = []
+    for e in data:
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": e.question}],
+            add_generation_prompt=True, enable_thinking=e.thinking, tokenize=False,
+        )
+        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        c = tokenizer(completion(e), add_special_tokens=False)["input_ids"]
+        seqs.append((p, c))
+    pad = tokenizer.pad_token_id
+    max_len = max(len(p) + len(c) for p, c in seqs)
+    inp = torch.full((len(seqs), max_len), pad)
+    lab = torch.full((len(seqs), max_len), -100)
+    att = torch.zeros((len(seqs), max_len), dtype=torch.long)
+    for i, (p, c) in enumerate(seqs):
+        s = p + c
+        inp[i, : len(s)] = torch.tensor(s)
+        lab[i, len(p) : len(s)] = torch.tensor(c)
+        att[i, : len(s)] = 1
+    inp, lab, att = inp.to(device), lab.to(device), att.to(device)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    print(f"{sum(p.numel() for p in params)} trainable parameters")
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+    warm = 20
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps))
+    )
+    gen = torch.Generator().manual_seed(args.seed)
+    order, pos = torch.randperm(len(seqs), generator=gen), 0
+    model.train()
+    for step in range(args.steps):
+        if pos + args.batch > len(seqs):
+            order, pos = torch.randperm(len(seqs), generator=gen), 0
+        b = order[pos : pos + args.batch].to(device)
+        pos += args.batch
+        L = int(att[b].sum(1).max())
+        out = model(input_ids=inp[b, :L], attention_mask=att[b, :L], labels=lab[b, :L])
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        if step % 25 == 0 or step == args.steps - 1:
+            print(f"step {step:4d} loss {out.loss.item():.4f} ({time.perf_counter() - t0:.0f} s)")
+    train_s = time.perf_counter() - t0
+    model.eval()
+    if args.unsloth:
+        FastLanguageModel.for_inference(model)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(args.out, safe_serialization=True)
+    cfg_path = args.out / "adapter_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["base_model_name_or_path"] = BASE_REF  # not this machine's absolute path
+    if isinstance(cfg.get("target_modules"), list):  # saved from a set: order varies per run
+        cfg["target_modules"] = sorted(cfg["target_modules"])
+    cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+    readme = args.out / "README.md"
+    if readme.exists():  # PEFT's model-card template: not wanted in the repository
+        readme.unlink()
+
+    ok = verify(model, tokenizer, data)
+    sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir())}
+    print(json.dumps({"train_s": round(train_s, 1), "sizes": sizes}, indent=1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
