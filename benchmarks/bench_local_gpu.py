@@ -55,7 +55,7 @@ def build_model(arch: str, folder: Path) -> None:
     """Save a random-weight Qwen3 of ``arch`` with a full-vocabulary tokenizer to ``folder``."""
     import torch
     import transformers
-    from tokenizers import Tokenizer, models, pre_tokenizers
+    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
 
     hidden, inter, layers, heads, kv, tied = ARCHS[arch]
     config = transformers.Qwen3Config(
@@ -71,15 +71,15 @@ def build_model(arch: str, folder: Path) -> None:
     del model
     torch.cuda.empty_cache()
 
-    words = {f"w{i}": i for i in range(VOCAB)}
-    for token, i in SPECIAL.items():
-        words[token] = i
-    words["[UNK]"] = 0
-    tokenizer = Tokenizer(models.WordLevel(words, unk_token="[UNK]"))
+    taken = set(SPECIAL.values())
+    words = {**{f"w{i}": i for i in range(VOCAB) if i not in taken}, **SPECIAL}
+    tokenizer = Tokenizer(models.WordLevel(words, unk_token="w0"))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False)
+                                  for t in ("<|endoftext|>", "<|im_start|>", "<|im_end|>")])
+    tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in ("<think>", "</think>")])
     fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-        additional_special_tokens=["<|im_start|>", "<|im_end|>"],
+        tokenizer_object=tokenizer, eos_token="<|im_end|>", pad_token="<|endoftext|>", padding_side="left",
     )
     template = (ROOT / "example_tests" / "models" / "tiny-qwen3" / "chat_template.jinja").read_text()
     fast.chat_template = template

@@ -31,6 +31,7 @@ def _excerpt(text: str, start: int = 0, end: int | None = None, width: int = EXC
 
 
 def _fail(trace: Trace, *lines: str) -> None:
+    __tracebackhide__ = True
     where = f"snapshot: {trace.snapshot_path}" if trace.snapshot_path else None
     raise AssertionError("\n".join([*lines, *([where] if where else [])]))
 

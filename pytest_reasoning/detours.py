@@ -7,6 +7,8 @@ every hit is reported at its position in the *original* text.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -81,11 +83,12 @@ def normalize_pattern(pattern: str) -> str:
 _REGEX_SYNTAX = set("\\.^$*+?{}[]|()")
 
 
-def _normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """Normalised text and, for each of its characters, the offset in ``text`` of the
-    cluster (a character with its combining marks) it came from."""
+def _normalize_with_map(text: str) -> tuple[str, list[int], list[int]]:
+    """Normalised text and, for each of its characters, the start and end offsets in
+    ``text`` of the cluster (a character with its combining marks) it came from."""
     out: list[str] = []
     origin: list[int] = []
+    ends: list[int] = []
     i, n = 0, len(text)
     while i < n:
         j = i + 1
@@ -94,9 +97,19 @@ def _normalize_with_map(text: str) -> tuple[str, list[int]]:
         piece = normalize(text[i:j])
         out.append(piece)
         origin.extend([i] * len(piece))
+        ends.extend([j] * len(piece))
         i = j
     origin.append(n)
-    return "".join(out), origin
+    return "".join(out), origin, ends
+
+
+@functools.lru_cache(maxsize=8)
+def _prepared(text: str) -> tuple[str, list[int], list[int], list[tuple[int, int]], list[int]]:
+    """:func:`_normalize_with_map` and the sentence spans of ``text``, computed once per
+    text (an assertion looks up many terms in the same reasoning, maybe a megabyte)."""
+    norm, origin, ends = _normalize_with_map(text)
+    spans = sentence_spans(text)
+    return norm, origin, ends, spans, [a for a, _ in spans]
 
 
 def _term_regex(term: str) -> str:
@@ -176,15 +189,17 @@ class DetourHit:
 def _hits(text: str, name: str, regexes: Iterable[tuple[str, re.Pattern[str]]]) -> list[DetourHit]:
     if not text:
         return []
-    norm, origin = _normalize_with_map(text)
-    spans = sentence_spans(text)
+    norm, origin, ends, spans, starts = _prepared(text)
     hits = []
     for label, regex in regexes:
         for m in regex.finditer(norm):
             if m.end() == m.start():
                 continue
-            start, end = origin[m.start()], origin[m.end()]
-            index = next((k for k, (a, b) in enumerate(spans) if a <= start < b), len(spans) - 1)
+            # a match ending inside one character's expansion ("平" of "㍻") takes the whole character
+            start, end = origin[m.start()], ends[m.end() - 1]
+            index = bisect.bisect_right(starts, start) - 1  # the sentence holding start, else the last
+            if index < 0 or start >= spans[index][1]:
+                index = len(spans) - 1
             a, b = spans[index] if spans else (0, len(text))
             hits.append(DetourHit(name, label, text[start:end], start, end, text[a:b], index))
     return sorted(hits, key=lambda h: (h.start, h.end))

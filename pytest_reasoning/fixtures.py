@@ -30,7 +30,8 @@ class SessionState:
     their cassettes) for the same backend, model and identity, in tests whose record
     mode will call the model again (``all``, ``off``), and runs them all in one
     ``Backend.run`` batch; each test then takes its response when it gets there.
-    A prompt no cassette knows yet runs on its own the first time.
+    A prompt no cassette knows yet runs on its own the first time.  Under pytest-xdist
+    nothing is gathered (a worker does not know which tests it will be sent).
     """
 
     def __init__(self) -> None:
@@ -78,7 +79,9 @@ class SessionState:
         backend = self.backend(model.backend_name, model.location, model.live_settings)
         wanted = [r for r in requests if r.key() not in self.ahead]
         key = self._backend_key(model.backend_name, model.location, model.live_settings)
-        if wanted and key not in self._gathered:
+        # A pytest-xdist worker collects every test but runs only those it is sent:
+        # gathering there would call the model for the other workers' tests too.
+        if wanted and key not in self._gathered and not hasattr(model.item.config, "workerinput"):
             self._gathered.add(key)
             keys = {r.key() for r in wanted}
             wanted += [r for r in self.known_requests(model) if r.key() not in keys]
@@ -229,7 +232,12 @@ class ReasoningModel:
             raws, problem = [], str(e)
         if problem:  # failed outside the except block: one line, no chained traceback
             pytest.fail(problem, pytrace=False)
-        traces = [to_trace(r, raw) for r, raw in zip(requests, raws)]
+        try:
+            traces = [to_trace(r, raw) for r, raw in zip(requests, raws)]
+        except Exception as e:  # a recording edited by hand or written by something else
+            traces, problem = [], self.recorder.unreadable_message(e)
+        if problem:
+            pytest.fail(problem, pytrace=False)
         for trace in traces:
             trace.snapshot_path = self.snapshot_path
         return traces

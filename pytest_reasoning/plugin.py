@@ -4,9 +4,9 @@ Fixtures live in ``fixtures.py``; nothing heavy is imported here."""
 
 from __future__ import annotations
 
-import pytest
-
 import os
+
+import pytest
 
 from .backends import API_BACKENDS
 from .config import MARKER, SETTINGS, resolve, validate_config, validate_marker

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .backends.base import RawResponse, Request, canonical_json
+from .backends.base import BackendError, RawResponse, Request, canonical_json, to_trace
 from .files import atomic_write_text
 from .redaction import redact, redact_chunks
 
@@ -76,6 +76,11 @@ def dump_cassette(body: dict[str, Any]) -> str:
     for token, line in compact.items():
         text = text.replace(token, line, 1)
     return text + "\n"
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split()) if not isinstance(error, ValueError) else " ".join(
+        str(error).split())
 
 
 def shown(path: Path) -> str:
@@ -229,10 +234,24 @@ class Recorder:
             raise MissingRecording(self._missing_message(requests[missing[0]]))
         if missing:
             live = self._live([requests[i] for i in missing])
+            for i, raw in zip(missing, live):  # never record what a replay could not read
+                try:
+                    to_trace(requests[i], raw)
+                except Exception as e:
+                    raise BackendError(f"the {requests[i].backend} response to this request cannot be read "
+                                       f"({_one_line(e)}); nothing was recorded") from None
             for i, raw in zip(missing, live):
                 self.cassette.record(requests[i], raw, self._secrets)
                 out[i] = self.cassette.lookup(requests[i])  # as recorded (redacted): the same trace a replay gives
         return out  # type: ignore[return-value]
+
+    def unreadable_message(self, error: BaseException) -> str:
+        """One line for a response the parser cannot read (a hand-edited or foreign
+        recording): which cassette, and how to re-record it."""
+        if self.mode == "off":
+            return f"the response to this request cannot be read: {_one_line(error)}"
+        return (f"a recording in {shown(self.cassette.path)} cannot be read ({_one_line(error)}); "
+                f"re-record it with: {self._hint} --reasoning-record-mode=all")
 
     def _missing_message(self, request: Request) -> str:
         diff = self.cassette.nearest_difference(request)

@@ -224,16 +224,27 @@ def load_tokenizer(model: str) -> Any:
     return prepare_tokenizer(tokenizer, model)
 
 
+def default_cuda_device(torch: Any) -> str:
+    """``"cuda:N"`` for pytest-xdist worker ``gwK`` on a machine with several GPUs
+    (N = K mod the GPU count: one GPU per worker, each worker loading its own copy),
+    else ``"cuda"``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = torch.cuda.device_count()
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        return f"cuda:{int(worker[2:]) % count}"
+    return "cuda"
+
+
 def resolve_device(device: str | None) -> str:
-    """``None`` -> ``"cuda"`` when a CUDA GPU is visible, else ``"cpu"``; other
-    values (``"cpu"``, ``"cuda"``, ``"cuda:1"``) are returned unchanged.
+    """``None`` -> a CUDA GPU when one is visible (:func:`default_cuda_device`), else
+    ``"cpu"``; other values (``"cpu"``, ``"cuda"``, ``"cuda:1"``) are returned unchanged.
 
     Raises:
         BackendError: torch missing, or a CUDA device asked for without CUDA.
     """
     torch = require("torch")
     if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return default_cuda_device(torch) if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise BackendError(
             f"device {device!r} asked for but torch sees no CUDA GPU; use device 'cpu' or run on a GPU machine"

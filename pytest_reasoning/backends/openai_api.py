@@ -211,9 +211,9 @@ class OpenAIBackend(Backend):
         kw = build_request(self.name, request.model, list(request.messages), request.params)
         version = f"openai-python {openai.__version__}"
         start = time.perf_counter()
+        chunks: list[Any] = []
         try:
             if kw["stream"]:
-                chunks = []
                 for chunk in self.client.chat.completions.create(**kw):
                     chunks.append(chunk.to_dict(mode="json", exclude_unset=True))
                 if not any(
@@ -225,15 +225,34 @@ class OpenAIBackend(Backend):
                     )
                 return RawResponse("openai.chat.completion.chunks", chunks, time.perf_counter() - start, version)
             response = self.client.chat.completions.create(**kw)
+            if not hasattr(response, "to_dict"):  # a 200 that is not JSON (a proxy's HTML page): the client gives str
+                raise BackendError(f"the {self.name} server at {self.base_url} sent a malformed response (not JSON): "
+                                   f"{redact_text(' '.join(str(response)[:200].split()), [self.api_key])}")
             body = response.to_dict(mode="json", exclude_unset=True)
             if not body.get("choices"):
                 raise BackendError(f"the {self.name} server at {self.base_url} answered without choices: "
                                    f"{redact_text(str(body)[:200], [self.api_key])}")
             return RawResponse("openai.chat.completion", body, time.perf_counter() - start, version)
         except openai.APIError as e:
+            if chunks:  # the stream had started: not "cannot reach" / "did not answer"
+                raise BackendError(self._explain_broken_stream(e, len(chunks))) from None
             raise BackendError(self._explain(e)) from None
         except (ValueError, TypeError) as e:  # malformed JSON or SSE from the server
             raise BackendError(f"the {self.name} server at {self.base_url} sent a malformed response: {e}") from None
+
+    def _explain_broken_stream(self, error: Any, received: int) -> str:
+        """One line for a stream that broke after ``received`` chunks (the openai client
+        does not retry once a response has started)."""
+        import openai
+
+        if isinstance(error, openai.APITimeoutError):
+            why = f"timed out: no data for {self.timeout:g} s; raise --reasoning-timeout or check the server"
+        elif isinstance(error, openai.APIConnectionError):
+            why = f"connection lost: {error.__cause__ or error}"
+        else:
+            why = str(error)
+        text = f"the {self.name} stream from {self.base_url} stopped after {received} chunks ({why}); nothing was recorded"
+        return redact_text(" ".join(text.split()), [self.api_key])
 
     def _explain(self, error: Any) -> str:
         """One line saying what went wrong and what to do, with secrets redacted."""

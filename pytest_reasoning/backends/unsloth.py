@@ -28,6 +28,7 @@ from ..trace import BackendInfo
 from .base import BackendError
 from .local import (
     INSTALL_UNSLOTH,
+    default_cuda_device,
     LocalBackend,
     LocalModel,
     apply_adapter,
@@ -78,7 +79,7 @@ def load_unsloth_model(
     torch = require("torch", "unsloth")
     if not torch.cuda.is_available() or (device is not None and not str(device).startswith("cuda")):
         raise BackendError(_NEEDS_GPU)
-    device = str(device or "cuda")
+    device = str(device or default_cuda_device(torch))
     check_model_source(model)
     local = is_local_path(model)
     os.environ.setdefault("UNSLOTH_DISABLE_STATISTICS", "1")
