@@ -81,3 +81,24 @@ def test_fine_tune_removes_the_detour(reasoning_model, trace_snapshot, prompt):
     print(diff)
     assert "detour 'sports' removed" in diff
     assert tuned == trace_snapshot
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("prompt", PROMPTS.values(), ids=PROMPTS.keys())
+def test_unsloth_4bit_keeps_answer_path_and_detours(reasoning_model, prompt):
+    """The same model through Unsloth in 4-bit on a GPU: wording may move, the answer,
+    the path and where the detour is taken must not."""
+    import importlib.util
+
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU (the unsloth backend is GPU-only)")
+    if importlib.util.find_spec("unsloth") is None:
+        pytest.skip("needs unsloth: pip install 'pytest-reasoning[unsloth]'")
+    trace = reasoning_model.using(backend="unsloth")(prompt, **SAMPLING)
+
+    assert trace.backend.name == "unsloth" and trace.extra["quantization"] == "4bit"
+    assert_answer(trace, contains=["Austin", "オースティン"])
+    assert_reasoning_path(trace, DALLAS_TEXAS_AUSTIN)
+    assert bool(trace.detours(SPORTS)["sports"]) == ("1.3 million" in prompt or "130万" in prompt)

@@ -66,9 +66,8 @@ class SessionState:
         for item in items:
             if "reasoning_model" not in getattr(item, "fixturenames", ()):
                 continue
-            folder = resolve(item.config, "cassette_dir", item)
             try:
-                self.cassette(item.path.parent / folder / f"{item.path.stem}.json").interactions
+                self.cassette(cassette_path(item, resolve(item.config, "cassette_dir", item))).interactions
             except CassetteError:
                 pass
 
@@ -125,6 +124,11 @@ class SessionState:
 STATE = pytest.StashKey[SessionState]()
 
 
+def cassette_path(item: pytest.Item, folder: str) -> Path:
+    """The cassette of ``item``'s test file: ``<test dir>/<folder>/<test file stem>.json``."""
+    return item.path.parent / folder / f"{item.path.stem}.json"
+
+
 def _messages(prompt: str | Sequence[dict[str, Any]], system: str | None) -> list[dict[str, Any]]:
     if isinstance(prompt, str):
         messages = [{"role": "user", "content": prompt}]
@@ -165,9 +169,8 @@ class ReasoningModel:
             raise pytest.UsageError(f"{item.nodeid}: {e}") from None
         self.live_settings = {**self.settings, "adapter": self.settings["adapter"] and self._locate(self.settings["adapter"])}
         self.location = self._locate(model)
-        cassette_path = item.path.parent / self.settings["cassette_dir"] / f"{item.path.stem}.json"
         self.recorder = Recorder(
-            state.cassette(cassette_path),
+            state.cassette(cassette_path(item, self.settings["cassette_dir"])),
             self.settings["record_mode"],
             lambda requests: state.live(self, requests),
             rerun_hint=f"pytest '{item.nodeid}'",
