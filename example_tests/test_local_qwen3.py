@@ -96,7 +96,10 @@ def test_unsloth_4bit_keeps_answer_path_and_detours(reasoning_model, prompt):
         pytest.skip("needs a CUDA GPU (the unsloth backend is GPU-only)")
     if importlib.util.find_spec("unsloth") is None:
         pytest.skip("needs unsloth: pip install 'pytest-reasoning[unsloth]'")
-    trace = reasoning_model.using(backend="unsloth")(prompt, **SAMPLING)
+    # use_cache=False: Unsloth 2026.10's cached 4-bit decode drifts from its own prefill
+    # on this tiny checkpoint (its uncached decode and bitsandbytes through transformers
+    # reproduce the CPU traces); see models/README.md.
+    trace = reasoning_model.using(backend="unsloth", use_cache=False)(prompt, **SAMPLING)
 
     assert trace.backend.name == "unsloth" and trace.extra["quantization"] == "4bit"
     assert_answer(trace, contains=["Austin", "オースティン"])

@@ -131,6 +131,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("device", "device for local models: cpu, cuda, cuda:1 (default: cuda if available)"),
         Setting("load_in_4bit", "load local models in 4-bit (bitsandbytes; always on for unsloth)", _flag),
         Setting("max_seq_length", "context length for local models (default 2048)", _number(int)),
+        Setting("use_cache", "decode local models with a KV cache (default true; false recomputes each step)", _flag),
     )
 }
 

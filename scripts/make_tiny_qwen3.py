@@ -1,6 +1,6 @@
 """Build and train the tiny Qwen3 test model in ``example_tests/models/tiny-qwen3/``.
 
-A real ``Qwen3ForCausalLM`` (4 layers, hidden 128, about 1 M parameters) with a real
+A real ``Qwen3ForCausalLM`` (4 layers, hidden 128, head size 128, about 1.3 M parameters) with a real
 byte-level BPE tokenizer (``tokenizer.json``, trained with the ``tokenizers`` library)
 and a Qwen3-style chat template (``enable_thinking``), trained to memorise the
 think-then-answer conversations of ``tiny_qwen3_corpus.py``: Dallas -> Texas -> Austin
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--kv-heads", type=int, default=2)
-    ap.add_argument("--head-dim", type=int, default=32)
+    ap.add_argument("--head-dim", type=int, default=128)
     args = ap.parse_args(argv)
 
     import torch

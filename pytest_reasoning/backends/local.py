@@ -580,6 +580,7 @@ def generate_responses(
     max_seq_length: int = 2048,
     extra: dict[str, Any] | None = None,
     load_in_4bit: bool = False,
+    use_cache: bool = True,
 ) -> list[RawResponse]:
     """Generate for ``requests`` and return one ``RawResponse(format="trace")`` each,
     in order.
@@ -639,6 +640,7 @@ def generate_responses(
                 "do_sample": eff["do_sample"],
                 "eos_token_id": sorted(lm.eos_ids),
                 "pad_token_id": lm.pad_id,
+                "use_cache": use_cache,
             }
             if eff["do_sample"]:
                 gen_kwargs.update(
@@ -736,13 +738,17 @@ class LocalBackend(Backend):
         dtype: ``float32``, ``bfloat16``, ``float16`` or ``None`` (float32 on CPU,
             bfloat16 on GPU).
         batch_size: most prompts per ``generate`` call.
+        use_cache: decode with a KV cache (default).  ``False`` recomputes the whole
+            sequence at each step: slower, but it sidesteps a decode path that differs
+            from the prefill one (seen with Unsloth 2026.10's cached 4-bit decode on the
+            small test model; see example_tests/models/README.md).
 
     Raises:
         BackendError: see :meth:`_load` and :func:`adapter_identity`.
     """
 
     #: Keyword settings ``create_backend`` passes through.
-    SETTINGS = ("adapter", "device", "load_in_4bit", "max_seq_length", "dtype", "batch_size")
+    SETTINGS = ("adapter", "device", "load_in_4bit", "max_seq_length", "dtype", "batch_size", "use_cache")
 
     def __init__(
         self,
@@ -754,6 +760,7 @@ class LocalBackend(Backend):
         max_seq_length: int = 2048,
         dtype: str | None = None,
         batch_size: int = 64,
+        use_cache: bool = True,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise BackendError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -766,6 +773,7 @@ class LocalBackend(Backend):
         self.max_seq_length = max_seq_length
         self.dtype = dtype
         self.batch_size = batch_size
+        self.use_cache = bool(use_cache)
         self._identity: dict[str, Any] = {}
         if self.adapter is not None:
             self._identity["adapter"] = adapter_identity(self.adapter)
@@ -799,6 +807,7 @@ class LocalBackend(Backend):
         return generate_responses(
             self.lm, requests, model_name=self.model_name, batch_size=self.batch_size,
             max_seq_length=self.max_seq_length, extra=self.identity(), load_in_4bit=self.load_in_4bit,
+            use_cache=self.use_cache,
         )
 
     def close(self) -> None:

@@ -150,6 +150,7 @@ class UnslothBackend(LocalBackend):
         max_seq_length: int = 2048,
         dtype: str | None = None,
         batch_size: int = 64,
+        use_cache: bool = True,
     ) -> None:
         if not load_in_4bit:
             raise BackendError(
@@ -158,7 +159,7 @@ class UnslothBackend(LocalBackend):
             )
         super().__init__(
             model, adapter=adapter, device=device, load_in_4bit=load_in_4bit,
-            max_seq_length=max_seq_length, dtype=dtype, batch_size=batch_size,
+            max_seq_length=max_seq_length, dtype=dtype, batch_size=batch_size, use_cache=use_cache,
         )
 
     def _load(self) -> LocalModel:
