@@ -8,7 +8,9 @@ one is a :class:`pytest.UsageError` that lists the valid ones.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +53,7 @@ def _number(kind: type) -> Callable[[str, Any], Any]:
             number = kind(value)
         except (TypeError, ValueError):
             raise pytest.UsageError(f"invalid {name} {value!r}: expected a {kind.__name__}") from None
-        if number <= 0:
+        if not math.isfinite(number) or number <= 0:
             raise pytest.UsageError(f"invalid {name} {value!r}: must be > 0")
         return number
 
@@ -66,6 +68,13 @@ def _count(name: str, value: Any) -> int:
     if number < 0:
         raise pytest.UsageError(f"invalid {name} {value!r}: must be >= 0")
     return number
+
+
+def _device(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", text):
+        raise pytest.UsageError(f"invalid {name} {value!r}; valid: cpu, cuda, cuda:N, mps")
+    return text
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -128,7 +137,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("cassette_dir", "folder name for cassettes beside each test file (default cassettes)",
                 _text, "cassettes"),
         Setting("adapter", "LoRA adapter directory (local backends)"),
-        Setting("device", "device for local models: cpu, cuda, cuda:1 (default: cuda if available)"),
+        Setting("device", "device for local models: cpu, cuda, cuda:1 (default: cuda if available)", _device),
         Setting("load_in_4bit", "load local models in 4-bit (bitsandbytes; always on for unsloth)", _flag),
         Setting("max_seq_length", "context length for local models (default 2048)", _number(int)),
         Setting("use_cache", "decode local models with a KV cache (default true; false recomputes each step)", _flag),

@@ -29,6 +29,7 @@ def stable_view(snapshot: dict[str, Any]) -> dict[str, Any]:
 def _review_view(snapshot: dict[str, Any]) -> dict[str, Any]:
     stats = snapshot.get("stats") or {}
     return {
+        "messages": snapshot.get("messages"),
         "answer": snapshot.get("answer"),
         "finish_reason": snapshot.get("finish_reason"),
         "truncated": snapshot.get("truncated"),
@@ -61,7 +62,9 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for kind in ("values_changed", "type_changes"):
         for level in diff.get(kind, []):
             name = _path(level)
-            if name == "answer":
+            if name.startswith("messages"):
+                lines.insert(0, f"prompt changed: {name}: {_short(level.t1)} -> {_short(level.t2)}")
+            elif name == "answer":
                 lines.insert(0, f"answer changed: {_short(level.t1)} -> {_short(level.t2)}")
             elif name.startswith("checks.detours.") and bool(level.t1) != bool(level.t2):
                 detour = name.split(".", 2)[2]

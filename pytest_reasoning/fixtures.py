@@ -16,7 +16,7 @@ from .redaction import remember_secrets
 from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
 from .trace import Trace
 
-__all__ = ["ReasoningModel", "SessionState", "STATE", "reasoning_model", "trace_snapshot"]
+__all__ = ["ReasoningModel", "SessionState", "STATE", "CALL_PROBLEM", "PARAMS", "reasoning_model", "trace_snapshot"]
 
 
 class SessionState:
@@ -122,6 +122,42 @@ class SessionState:
 
 
 STATE = pytest.StashKey[SessionState]()
+#: The one-line reason a test's model call failed (missing recording, unreadable
+#: cassette, backend error); the plugin keeps such a failure from passing as an xfail.
+CALL_PROBLEM = pytest.StashKey[str]()
+
+#: Parameters a test may pass to ``reasoning_model(...)``, with the type each takes.
+PARAMS: dict[str, type | tuple[type, ...]] = {
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "top_k": int,
+    "min_p": (int, float),
+    "max_tokens": int,
+    "seed": int,
+    "stop": (str, list),
+    "thinking": bool,
+    "thinking_budget": int,
+    "reasoning_effort": str,
+    "stream": bool,
+    "do_sample": bool,
+    "presence_penalty": (int, float),
+    "frequency_penalty": (int, float),
+    "repetition_penalty": (int, float),
+    "extra_body": dict,
+}
+
+
+def _check_params(params: dict[str, Any]) -> str | None:
+    """A one-line complaint about an unknown or mistyped parameter, or ``None``."""
+    for name, value in params.items():
+        if name not in PARAMS:
+            return (f"unknown parameter {name!r} for reasoning_model(); valid: {', '.join(PARAMS)}; "
+                    "send provider-specific fields with extra_body={...}")
+        kind = PARAMS[name]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            return f"parameter {name}={value!r} for reasoning_model() must be {names}"
+    return None
 
 
 def cassette_path(item: pytest.Item, folder: str) -> Path:
@@ -225,6 +261,9 @@ class ReasoningModel:
         on local models, concurrent on APIs); traces in prompt order."""
         __tracebackhide__ = True
         params = {k: v for k, v in params.items() if v is not None}
+        problem = _check_params(params)
+        if problem:
+            pytest.fail(problem, pytrace=False)
         requests = [
             Request(self.backend_name, self.model, tuple(_messages(p, system)), params, self.identity)
             for p in prompts
@@ -234,6 +273,7 @@ class ReasoningModel:
         except (MissingRecording, CassetteError, BackendError) as e:
             raws, problem = [], str(e)
         if problem:  # failed outside the except block: one line, no chained traceback
+            self.item.stash[CALL_PROBLEM] = problem
             pytest.fail(problem, pytrace=False)
         try:
             traces = [to_trace(r, raw) for r, raw in zip(requests, raws)]

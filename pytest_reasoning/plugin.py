@@ -10,10 +10,11 @@ import pytest
 
 from .backends import API_BACKENDS
 from .config import MARKER, SETTINGS, resolve, validate_config, validate_marker
-from .fixtures import STATE, SessionState, reasoning_model, trace_snapshot  # noqa: F401  (registers fixtures)
+from .fixtures import CALL_PROBLEM, STATE, SessionState, reasoning_model, trace_snapshot  # noqa: F401
 from .redaction import forget_secrets, redact_text, remember_secrets
 
 SECRETS = pytest.StashKey[tuple[str, ...]]()
+MARKER_ERROR = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,14 +40,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Reject a ``@pytest.mark.reasoning`` with an unknown argument or a bad value."""
+    """Reject a ``@pytest.mark.reasoning`` with an unknown argument or a bad value: a
+    usage error, or, in a pytest-xdist worker (where a usage error would surface as an
+    INTERNALERROR), an error of each test that carries it."""
     for item in items:
-        for mark in item.iter_markers(MARKER):
-            if mark.args:
-                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.reasoning takes keyword arguments only")
-            validate_marker(mark.kwargs, item.nodeid)
+        try:
+            for mark in item.iter_markers(MARKER):
+                if mark.args:
+                    raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.reasoning takes keyword arguments only")
+                validate_marker(mark.kwargs, item.nodeid)
+        except pytest.UsageError as e:
+            if not hasattr(config, "workerinput"):
+                raise
+            item.stash[MARKER_ERROR] = str(e)
     config.stash[STATE].items = list(items)
     config.stash[STATE].open_cassettes(items)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a test whose reasoning marker was rejected at collection (xdist workers)."""
+    if MARKER_ERROR in item.stash:
+        pytest.fail(item.stash[MARKER_ERROR], pytrace=False)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -70,6 +84,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Keep keys out of reports (terminal, ``--junitxml``): a failure's text or captured
     output holding a key in use or a key-shaped string is redacted."""
     report = yield
+    if report.when == "call" and hasattr(report, "wasxfail") and item.stash.get(CALL_PROBLEM, None):
+        # A missing recording or a failed model call is not the failure an xfail expects.
+        report.outcome = "failed"
+        report.longrepr = f"{item.stash[CALL_PROBLEM]} (failed before the test could reach what its xfail expects)"
+        del report.wasxfail
     if report.longrepr is not None:
         text = str(report.longrepr)
         if redact_text(text) != text:

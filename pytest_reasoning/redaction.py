@@ -20,12 +20,15 @@ REDACTED = "<redacted>"
 #: environment), redacted everywhere even when given no ``secrets``: a key of no known
 #: shape echoed in a completion must not reach a snapshot or a failure message either.
 _KNOWN: set[str] = set()
-#: Shorter values (``EMPTY``, ``none``) are placeholders, not secrets.
-MIN_KNOWN_SECRET = 8
+#: Shorter values (``EMPTY``, ``anything``, ``dummy-key``) are placeholders that servers
+#: without authentication accept, not secrets; blanking them would blank ordinary words.
+#: Real provider keys are far longer (DeepSeek, DashScope, OpenRouter: 32+ characters).
+MIN_KNOWN_SECRET = 16
 
 
 def remember_secrets(*values: str | None) -> tuple[str, ...]:
-    """Redact ``values`` (8+ characters each) from now on; returns those added."""
+    """Redact ``values`` (:data:`MIN_KNOWN_SECRET`+ characters each) from now on;
+    returns those added."""
     added = tuple(v for v in values if isinstance(v, str) and len(v.strip()) >= MIN_KNOWN_SECRET and v not in _KNOWN)
     _KNOWN.update(added)
     return added
@@ -44,16 +47,16 @@ _SECRET_SHAPES = re.compile(
     r"(?:\bBearer\s+[A-Za-z0-9._~+/=-]{8,}"
     r"|\bsk-[A-Za-z0-9_-]{16,}"
     r"|\bAIza[0-9A-Za-z_-]{30,}"
-    r"|\b(?:api[-_]?key|access[-_]?token|token|key)=[A-Za-z0-9._~+/-]{16,})",
+    r"|\b(?:api[-_]?key|access[-_]?token|token|key)=[A-Za-z0-9._~+/-]{8,})",
     re.IGNORECASE,
 )
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each known secret (strings of 4+ characters) and each
+    """``text`` with each known secret (:data:`MIN_KNOWN_SECRET`+ characters) and each
     key-shaped string replaced by ``<redacted>``."""
     for secret in sorted({*secrets, *_KNOWN}, key=len, reverse=True):
-        if secret and len(secret) >= 4:
+        if secret and len(secret) >= MIN_KNOWN_SECRET:
             text = text.replace(secret, REDACTED)
     return _SECRET_SHAPES.sub(REDACTED, text)
 
@@ -62,7 +65,7 @@ def _secret_spans(text: str, secrets: Iterable[str]) -> list[tuple[int, int]]:
     """Merged ``(start, end)`` spans of known secrets and key shapes in ``text``."""
     spans = [m.span() for m in _SECRET_SHAPES.finditer(text)]
     for secret in {*secrets, *_KNOWN}:
-        if secret and len(secret) >= 4:
+        if secret and len(secret) >= MIN_KNOWN_SECRET:
             at = text.find(secret)
             while at >= 0:
                 spans.append((at, at + len(secret)))

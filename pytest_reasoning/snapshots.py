@@ -10,6 +10,7 @@ changed.  On a mismatch the report starts with a structured summary
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,13 @@ def serialize_trace(trace: Trace) -> str:
 def snapshot_path_for(rootpath: Path, test_file: Path, test_name: str) -> Path:
     """Where the snapshot of test ``test_name`` in ``test_file`` lives:
     ``<rootpath>/snapshots/<test file's path relative to rootpath, without .py>/<name>.json``
-    (test files outside ``rootpath`` go under ``snapshots/_external/<file stem>``)."""
+    (test files outside ``rootpath`` go under ``snapshots/_external/<folder>-<hash>/<file stem>``)."""
     test_file = Path(test_file).absolute()
     try:
         rel = test_file.relative_to(Path(rootpath).absolute())
-    except ValueError:
-        rel = Path("_external", test_file.name)
+    except ValueError:  # outside the rootdir: keep same-named files in different folders apart
+        folder = hashlib.sha256(str(test_file.parent).encode()).hexdigest()[:8]
+        rel = Path("_external", f"{test_file.parent.name}-{folder}", test_file.name)
     name = TraceSnapshotExtension.get_snapshot_name_for(test_name)
     return Path(rootpath, SNAPSHOT_DIR, rel.with_suffix(""), f"{name}.{TraceSnapshotExtension.file_extension}")
 

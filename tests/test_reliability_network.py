@@ -95,6 +95,14 @@ def stall(conn):
     time.sleep(2.5)
 
 
+def endless(conn):
+    """A stream that never ends: a reasoning chunk every 0.1 s, never a finish_reason."""
+    conn.sendall(HEADERS)
+    for _ in range(100):
+        conn.sendall(_chunked(sse(stream_chunks(["hmm, "], [], finish_reason=None)[1:2], done=False)))
+        time.sleep(0.1)
+
+
 def cut(conn):
     """Some SSE chunks, then the connection drops in the middle of the chunked body."""
     conn.sendall(HEADERS + _chunked(FIRST) + b"40\r\ndata: {\"choi")
@@ -196,6 +204,8 @@ def test_no_answer_times_out_after_retries_then_one_line_and_nothing_recorded(pr
                      id="stalls"),
         pytest.param(cut, 5, ["stopped after 3 chunks (connection lost: peer closed connection without sending "
                               "complete message body"], id="cut-mid-body"),
+        pytest.param(endless, 0.8, ["stream from", "was still running after 0.8 s", "raise --reasoning-timeout"],
+                     id="never-ends"),
     ],
 )
 def test_stream_broken_midway_is_one_line_and_nothing_recorded(project, behaviour, timeout, fragments):

@@ -14,7 +14,28 @@ def test_snapshot_path_mirrors_the_test_tree(tmp_path):
     assert snapshot_path_for(tmp_path, tmp_path / "tests" / "api" / "test_x.py", "test_y[a-b]") == (
         tmp_path / "snapshots" / "tests" / "api" / "test_x" / "test_y[a-b].json")
     outside = snapshot_path_for(tmp_path / "root", tmp_path / "elsewhere" / "test_z.py", "test_q")
-    assert outside == tmp_path / "root" / "snapshots" / "_external" / "test_z" / "test_q.json"
+    assert outside.parent.parent.parent == tmp_path / "root" / "snapshots" / "_external"
+    assert outside.parent.parent.name.startswith("elsewhere-") and outside.name == "test_q.json"
+    # same-named files in two folders outside the rootdir do not share a snapshot
+    other = snapshot_path_for(tmp_path / "root", tmp_path / "b" / "elsewhere" / "test_z.py", "test_q")
+    assert other != outside
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    from pytest_reasoning.files import atomic_write_text
+
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "new.json", "{}")
+        assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o644
+        (tmp_path / "kept.json").write_text("{}")
+        os.chmod(tmp_path / "kept.json", 0o600)
+        atomic_write_text(tmp_path / "kept.json", "[]")
+        assert (tmp_path / "kept.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)
 
 
 def test_serialize_trace():

@@ -149,7 +149,8 @@ class OpenAIBackend(Backend):
         model: the model name the server knows.
         base_url: overrides the provider's default.
         api_key: overrides the environment variable (never read from files).
-        timeout: seconds per request (connect and read).
+        timeout: seconds a request may take in all (for a stream, from the request to
+            its last chunk), and the most the server may stay silent.
         max_retries: retries on 429, 5xx and connection errors (the client's
             back-off, honouring ``Retry-After``).
         concurrency: requests in flight at once in :meth:`run` (threads sharing one
@@ -214,8 +215,16 @@ class OpenAIBackend(Backend):
         chunks: list[Any] = []
         try:
             if kw["stream"]:
-                for chunk in self.client.chat.completions.create(**kw):
+                stream = self.client.chat.completions.create(**kw)
+                for chunk in stream:
                     chunks.append(chunk.to_dict(mode="json", exclude_unset=True))
+                    if time.perf_counter() - start > self.timeout:  # the read timeout is per chunk
+                        stream.close()
+                        raise BackendError(
+                            f"the {self.name} stream from {self.base_url} was still running after "
+                            f"{self.timeout:g} s ({len(chunks)} chunks); raise --reasoning-timeout or lower "
+                            "max_tokens; nothing was recorded"
+                        )
                 if not any(
                     c.get("finish_reason") is not None for chunk in chunks for c in chunk.get("choices") or []
                 ):

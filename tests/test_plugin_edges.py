@@ -1,0 +1,100 @@
+"""Edges a new user runs into: mistyped call parameters, bad local-model options,
+marker mistakes under pytest-xdist, an xfail that must not hide a missing recording,
+and a snapshot diff that names a changed prompt."""
+
+import json
+
+import pytest
+
+from pytest_reasoning import Trace
+from pytest_reasoning.diff import summarize
+from pytest_reasoning.snapshots import serialize_trace
+from test_plugin import deepseek_body, write_cassette
+
+PROMPT = "ダラスを含む州の州都は？"
+
+
+@pytest.fixture
+def project(pytester, monkeypatch):
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    write_cassette(pytester.path / "cassettes" / "test_edges.json", [(PROMPT, {}, deepseek_body())])
+    return pytester
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("temprature=0.5", "unknown parameter 'temprature' for reasoning_model(); valid: temperature, top_p"),
+        ("temperature='hot'", "parameter temperature='hot' for reasoning_model() must be int or float"),
+        ("thinking=1", "parameter thinking=1 for reasoning_model() must be bool"),
+        ("max_tokens=True", "parameter max_tokens=True for reasoning_model() must be int"),
+    ],
+)
+def test_mistyped_call_parameter_is_one_line(project, call, message):
+    project.makepyfile(test_edges=f"""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        def test_call(reasoning_model):
+            reasoning_model({PROMPT!r}, {call})
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{message}*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--reasoning-device=tpu", "invalid --reasoning-device 'tpu'; valid: cpu, cuda, cuda:N, mps"),
+        ("--reasoning-timeout=nan", "invalid --reasoning-timeout 'nan': must be > 0"),
+        ("--reasoning-timeout=inf", "invalid --reasoning-timeout 'inf': must be > 0"),
+    ],
+)
+def test_bad_local_and_timeout_options_are_usage_errors(pytester, option, message):
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+def test_marker_typo_under_xdist_is_an_error_of_that_test(project):
+    pytest.importorskip("xdist")
+    project.makepyfile(test_edges="""
+        import pytest
+        @pytest.mark.reasoning(backnd="deepseek")
+        def test_typo(reasoning_model):
+            pass
+        def test_other():
+            pass
+    """)
+    result = project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    out = result.stdout.str()
+    assert "INTERNALERROR" not in out
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*unknown @pytest.mark.reasoning argument 'backnd'; valid: backend*"])
+
+
+def test_strict_xfail_does_not_hide_a_missing_recording(project):
+    project.makepyfile(test_edges="""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        @pytest.mark.xfail(reason="the detour is expected", strict=True)
+        def test_goal(reasoning_model):
+            trace = reasoning_model("a prompt nobody recorded")
+            assert "NFL" not in trace.reasoning
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        @pytest.mark.xfail(reason="a real expected failure", strict=True)
+        def test_expected(reasoning_model):
+            assert reasoning_model(%r).answer == "Houston"
+    """ % PROMPT)
+    result = project.runpytest("-rfx")
+    result.assert_outcomes(failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*no recording for this deepseek/deepseek-reasoner request*failed before the test*"])
+
+
+def test_snapshot_summary_names_a_changed_prompt():
+    old = Trace(messages=[{"role": "user", "content": "What is the capital?"}], reasoning="Texas.", answer="Austin")
+    new = Trace(messages=[{"role": "user", "content": "What is the capital city?"}], reasoning="Texas.", answer="Austin")
+    lines = summarize(json.loads(serialize_trace(old)), json.loads(serialize_trace(new)))
+    assert lines[0].startswith("prompt changed: messages.0.content: 'What is the capital?' -> 'What is the capital city?'")
