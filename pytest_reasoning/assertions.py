@@ -19,6 +19,10 @@ from .trace import Trace
 __all__ = ["assert_answer", "assert_no_detour", "assert_reasoning_path", "assert_reasoning_budget"]
 
 EXCERPT_CHARS = 160
+NO_REASONING = (
+    "(none came back: is thinking on, and does the server separate it? vLLM/SGLang need "
+    "--reasoning-parser, llama.cpp --reasoning-format)"
+)
 
 
 def _excerpt(text: str, start: int = 0, end: int | None = None, width: int = EXCERPT_CHARS) -> str:
@@ -183,7 +187,7 @@ def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) ->
                 trace,
                 f"reasoning path broken at step {k + 1}/{len(steps)}: {labels[-1]!r} {why}{after}",
                 f"  path: {' -> '.join(labels[:k])}{' -> ' if k else ''}[{labels[-1]}]",
-                f"  reasoning: {_excerpt(text, position) if text else '(no reasoning)'}",
+                f"  reasoning: {_excerpt(text, position) if text else NO_REASONING}",
             )
         position = min(hits, key=lambda h: h.start).end
     trace.checks["path"] = {"steps": labels, "held": True}

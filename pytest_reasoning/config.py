@@ -109,14 +109,22 @@ class Setting:
 
     @property
     def option(self) -> str:
+        """The command-line option, ``--reasoning-<key with dashes>``."""
         return "--reasoning-" + self.key.replace("_", "-")
 
     @property
     def dest(self) -> str:
+        """The option's dest and the ini key, ``reasoning_<key>``."""
         return "reasoning_" + self.key
 
     def validate(self, value: Any, where: str) -> Any:
-        return self.check(f"{where}", value)
+        """``value`` converted (str -> number, flag, ...).
+
+        Raises:
+            pytest.UsageError: naming ``where`` (the option, ini key or marker) and the
+                valid values.
+        """
+        return self.check(where, value)
 
 
 SETTINGS: dict[str, Setting] = {

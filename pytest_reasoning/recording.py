@@ -114,6 +114,11 @@ class Cassette:
 
     @property
     def interactions(self) -> dict[str, dict[str, Any]]:
+        """``{key: {"request": ..., "response": ...}}``, read from the file on first use.
+
+        Raises:
+            CassetteError: the file is not a cassette this version reads.
+        """
         if self._interactions is None:
             self._interactions = self._load()
             self.existed = bool(self._interactions)

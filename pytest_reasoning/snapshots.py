@@ -104,6 +104,7 @@ class TraceSnapshotExtension(SingleFileSnapshotExtension):
 
     @classmethod
     def discovery_dirname(cls, *, test_location: Any) -> str:
+        """Where syrupy looks for this test file's snapshots: :meth:`dirname`."""
         return cls.dirname(test_location=test_location)
 
     @classmethod
@@ -130,6 +131,8 @@ class StableTraceSnapshotExtension(TraceSnapshotExtension):
     file still holds the whole trace for review."""
 
     def matches(self, *, serialized_data: Any, snapshot_data: Any) -> bool:
+        """True when :func:`~pytest_reasoning.diff.stable_view` of both is equal
+        (exact comparison when either is not trace JSON)."""
         old, new = _parse(snapshot_data), _parse(serialized_data)
         if old is None or new is None:
             return bool(serialized_data == snapshot_data)

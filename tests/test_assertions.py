@@ -276,7 +276,7 @@ def test_reasoning_path_first_step_missing_and_no_reasoning():
         assert_reasoning_path(make(""), ["Dallas"])
     message = str(info.value)
     assert "broken at step 1/1: 'Dallas' never appears" in message
-    assert "reasoning: (no reasoning)" in message
+    assert "reasoning: (none came back: is thinking on" in message and "--reasoning-parser" in message
 
 
 def test_reasoning_path_whole_words():
