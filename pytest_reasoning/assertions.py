@@ -101,23 +101,29 @@ def assert_answer(
     if regex is not None:
         expected.append(f"matches /{regex}/")
         flags = re.IGNORECASE if normalize_text else 0
-        if not re.search(normalize_pattern(regex) if normalize_text else regex, norm(answer), flags):
+        try:
+            compiled = re.compile(normalize_pattern(regex) if normalize_text else regex, flags)
+        except re.error as e:
+            raise ValueError(f"assert_answer(regex={regex!r}) does not compile: {e}") from None
+        if not compiled.search(norm(answer)):
             failures.append(f"answer does not match /{regex}/")
     if schema is not None:
         import jsonschema
 
         expected.append("matches the JSON Schema")
+        validator = jsonschema.validators.validator_for(schema)
         try:
-            jsonschema.validators.validator_for(schema).check_schema(schema)
+            validator.check_schema(schema)
         except jsonschema.SchemaError as e:
             raise ValueError(f"invalid JSON Schema given to assert_answer: {e.message}") from None
         try:
-            jsonschema.validate(_answer_json(answer), schema)
+            error = jsonschema.exceptions.best_match(validator(schema).iter_errors(_answer_json(answer)))
         except json.JSONDecodeError as e:
             failures.append(f"answer is not JSON ({e.msg} at char {e.pos})")
-        except jsonschema.ValidationError as e:
-            path = "/".join(map(str, e.absolute_path)) or "(root)"
-            failures.append(f"answer JSON fails the schema at {path}: {e.message}")
+        else:
+            if error is not None:
+                path = "/".join(map(str, error.absolute_path)) or "(root)"
+                failures.append(f"answer JSON fails the schema at {path}: {error.message}")
     if predicate is not None:
         name = getattr(predicate, "__name__", "predicate")
         expected.append(f"satisfies {name}")
@@ -156,6 +162,10 @@ def assert_no_detour(trace: Trace, *detours: Detour) -> None:
         _fail(trace, *lines)
 
 
+def _label(step: str | Sequence[str]) -> str:
+    return "|".join(str(o) for o in _options(step))
+
+
 def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) -> None:
     """Assert the reasoning mentions ``steps`` in this order.
 
@@ -179,7 +189,7 @@ def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) ->
         labels.append("|".join(options))
         hits = [h for h in (find_term(text, o, position) for o in options) if h]
         if not hits:
-            trace.checks["path"] = {"steps": labels, "held": False}
+            trace.checks.setdefault("path", {})[" -> ".join(_label(s) for s in steps)] = False
             anywhere = any(find_term(text, o) for o in options)
             why = "appears only before the previous step" if anywhere else "never appears"
             after = "" if k == 0 else f" after {labels[k - 1]!r} (char {position})"
@@ -190,7 +200,7 @@ def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) ->
                 f"  reasoning: {_excerpt(text, position) if text else NO_REASONING}",
             )
         position = min(hits, key=lambda h: h.start).end
-    trace.checks["path"] = {"steps": labels, "held": True}
+    trace.checks.setdefault("path", {})[" -> ".join(labels)] = True
 
 
 def assert_reasoning_budget(

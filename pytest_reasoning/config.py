@@ -33,8 +33,9 @@ RECORD_MODES = ("none", "once", "new_episodes", "all", "off")
 SNAPSHOT_MODES = ("exact", "stable")
 
 MARKER = "reasoning"
-#: API backends whose base URL may come from ``$OPENAI_BASE_URL`` (the generic
-#: OpenAI client variable); hosted providers read only ``$<NAME>_BASE_URL``.
+#: API backends whose base URL and key may come from ``$OPENAI_BASE_URL`` /
+#: ``$OPENAI_API_KEY`` (the generic OpenAI client variables); hosted providers read only
+#: ``$<NAME>_BASE_URL`` / ``$<NAME>_API_KEY``, so a key is never sent to another provider.
 OPENAI_BASE_URL_BACKENDS = ("openai", "vllm", "sglang", "llamacpp", "ollama")
 
 
@@ -230,8 +231,10 @@ def resolve_all(
     backend = values["backend"]
     if backend in API_BACKENDS:
         prefix = backend.upper()
-        if values["api_key"] is None:
-            values["api_key"] = os.environ.get(f"{prefix}_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        if values["api_key"] is None:  # never another provider's key
+            values["api_key"] = os.environ.get(f"{prefix}_API_KEY") or (
+                os.environ.get("OPENAI_API_KEY") if backend in OPENAI_BASE_URL_BACKENDS else None
+            )
         if values["base_url"] is None:
             values["base_url"] = os.environ.get(f"{prefix}_BASE_URL") or (
                 os.environ.get("OPENAI_BASE_URL") if backend in OPENAI_BASE_URL_BACKENDS else None

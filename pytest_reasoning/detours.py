@@ -154,7 +154,7 @@ class Detour:
             raise ValueError(f"Detour {self.name!r} has an empty term")
         for p in self.patterns:
             try:
-                re.compile(p)
+                re.compile(normalize_pattern(p))  # the form that will run
             except re.error as e:
                 raise ValueError(f"Detour {self.name!r}: pattern {p!r} does not compile: {e}") from None
 
@@ -226,5 +226,7 @@ def count_hesitations(text: str, markers: Iterable[str] | None = None) -> int:
     if not text or not markers:
         return 0
     ordered = sorted({normalize(m) for m in markers if m.strip()}, key=len, reverse=True)
+    if not ordered:
+        return 0
     regex = re.compile("|".join(_term_regex(m) for m in ordered))
     return sum(1 for _ in regex.finditer(normalize(text)))

@@ -18,7 +18,12 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(tmp, _mode_for(path))
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, _mode_for(path))
+        except BaseException:
+            os.close(fd)
+            raise
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
@@ -32,12 +37,19 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         raise
 
 
+def _read_umask() -> int:
+    umask = os.umask(0)  # the only way to read it; done once, at import
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
 def _mode_for(path: Path) -> int:
     """The permission bits the written file gets: those of the file it replaces, else
-    what ``open()`` would give under the current umask (``mkstemp`` alone gives 0600)."""
+    what ``open()`` would give under the umask (``mkstemp`` alone gives 0600)."""
     try:
         return path.stat().st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_UMASK

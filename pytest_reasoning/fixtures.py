@@ -9,8 +9,19 @@ from typing import Any
 
 import pytest
 
-from .backends import LOCAL_BACKENDS, Backend, BackendError, RawResponse, Request, create_backend, request_identity, to_trace
+from .backends import (
+    LOCAL_BACKENDS,
+    Backend,
+    BackendError,
+    RawResponse,
+    Request,
+    backend_settings,
+    create_backend,
+    request_identity,
+    to_trace,
+)
 from .config import resolve, resolve_all, validate_marker
+from .backends.base import canonical_json
 from .recording import Cassette, CassetteError, MissingRecording, Recorder
 from .redaction import remember_secrets
 from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
@@ -42,10 +53,15 @@ class SessionState:
         self._gathered: set[tuple[Any, ...]] = set()
 
     def _backend_key(self, name: str, model: str, settings: dict[str, Any]) -> tuple[Any, ...]:
-        return (name, model, tuple(sorted((k, repr(v)) for k, v in settings.items())))
+        return (name, model, tuple(sorted((k, repr(v)) for k, v in backend_settings(name, settings).items())))
 
     def backend(self, name: str, model: str, settings: dict[str, Any]) -> Backend:
-        """The shared live backend for ``name``/``model``/``settings``, created on first use."""
+        """The shared live backend for ``name``/``model`` and the settings that backend
+        takes, created on first use.
+
+        Raises:
+            BackendError: the backend cannot start (missing key, package, GPU, model).
+        """
         key = self._backend_key(name, model, settings)
         if key not in self.backends:
             self.backends[key] = create_backend(name, model, settings)
@@ -73,52 +89,76 @@ class SessionState:
 
     def live(self, model: ReasoningModel, requests: list[Request]) -> list[RawResponse]:
         """Responses for ``requests`` from the live backend of ``model``'s test: taken
-        from those generated ahead, else run now — together with the rest of the
-        session's known requests the first time this backend is used."""
+        from those generated ahead, else run now — together with the session's other
+        known requests the first time this backend is used.  A gathered request that
+        fails is dropped (its own test runs it again and reports the failure).
+
+        Raises:
+            BackendError: one of ``requests`` failed.
+        """
         backend = self.backend(model.backend_name, model.location, model.live_settings)
-        wanted = [r for r in requests if r.key() not in self.ahead]
+        keys = [r.key() for r in requests]
+        own = {k: r for k, r in zip(keys, requests) if k not in self.ahead}
+        extra: dict[str, Request] = {}
         key = self._backend_key(model.backend_name, model.location, model.live_settings)
         # A pytest-xdist worker collects every test but runs only those it is sent:
         # gathering there would call the model for the other workers' tests too.
-        if wanted and key not in self._gathered and not hasattr(model.item.config, "workerinput"):
+        if own and key not in self._gathered and not hasattr(model.item.config, "workerinput"):
             self._gathered.add(key)
-            keys = {r.key() for r in wanted}
-            wanted += [r for r in self.known_requests(model) if r.key() not in keys]
-        results = dict(zip((r.key() for r in wanted), backend.run(wanted))) if wanted else {}
-        self.ahead.update({k: v for k, v in results.items() if k not in {r.key() for r in requests}})
-        return [results[r.key()] if r.key() in results else self.ahead.pop(r.key()) for r in requests]
+            extra = {r.key(): r for r in self.known_requests(model) if r.key() not in own}
+        batch = [*own.values(), *extra.values()]
+        try:
+            raws: list[RawResponse | None] = list(backend.run(batch)) if batch else []
+            failure = None
+        except BackendError as e:
+            raws, failure = list(getattr(e, "partial", None) or [None] * len(batch)), e
+        results = dict(zip([*own, *extra], raws))
+        self.ahead.update({k: v for k, v in results.items() if k in extra and v is not None})
+        if failure is not None and any(results.get(k) is None for k in own):
+            raise failure
+        return [results[k] if results.get(k) is not None else self.ahead.pop(k) for k in keys]
 
     def known_requests(self, model: ReasoningModel) -> list[Request]:
-        """Requests recorded in the cassettes of the collected tests that share
-        ``model``'s backend, model and identity and will call the model again."""
+        """Requests that the selected tests sharing ``model``'s backend, model and
+        identity made when last recorded (their cassette entries name the tests), in
+        tests whose record mode calls the model again; sorted by key."""
+        wanted = (model.backend_name, model.model, model.identity)
         found: dict[str, Request] = {}
         for item in self.items:
             if "reasoning_model" not in getattr(item, "fixturenames", ()):
                 continue
             try:
                 other = ReasoningModel(item, self)
-            except pytest.UsageError:
-                continue
-            same = (other.backend_name, other.model, other.identity) == (model.backend_name, model.model, model.identity)
-            if not same or other.settings["record_mode"] not in ("all", "off"):
-                continue
-            try:
                 entries = other.recorder.cassette.interactions
-            except CassetteError:
+            except (pytest.UsageError, CassetteError):
+                continue
+            if (other.backend_name, other.model, other.identity) != wanted or other.settings["record_mode"] not in (
+                "all", "off"
+            ):
                 continue
             for k, entry in entries.items():
                 req = entry["request"]
-                if (req.get("backend"), req.get("model"), req.get("identity")) == (model.backend_name, model.model, model.identity):
-                    found.setdefault(k, Request(req["backend"], req["model"], tuple(req["messages"]), req["params"], req["identity"]))
+                if item.nodeid in entry.get("tests", ()) and (req["backend"], req["model"], req["identity"]) == wanted:
+                    found.setdefault(k, Request(req["backend"], req["model"], tuple(req["messages"]), req["params"],
+                                                req["identity"]))
         return sorted(found.values(), key=lambda r: r.key())
 
-    def close(self) -> None:
-        """Save pending cassettes and release every backend."""
+    def close(self) -> list[str]:
+        """Save pending cassettes and release every backend, each on its own, so one
+        failure loses nothing else.  Returns one line per failure."""
+        problems = []
         for cassette in self.cassettes.values():
-            cassette.save()
+            try:
+                cassette.save()
+            except (CassetteError, OSError) as e:
+                problems.append(f"could not save {cassette.path}: {e}")
         for backend in self.backends.values():
-            backend.close()
+            try:
+                backend.close()
+            except Exception as e:  # a backend's clean-up must not stop the others'
+                problems.append(f"could not release the {backend.name} backend: {e}")
         self.backends.clear()
+        return problems
 
 
 STATE = pytest.StashKey[SessionState]()
@@ -139,7 +179,6 @@ PARAMS: dict[str, type | tuple[type, ...]] = {
     "thinking_budget": int,
     "reasoning_effort": str,
     "stream": bool,
-    "do_sample": bool,
     "presence_penalty": (int, float),
     "frequency_penalty": (int, float),
     "repetition_penalty": (int, float),
@@ -148,7 +187,11 @@ PARAMS: dict[str, type | tuple[type, ...]] = {
 
 
 def _check_params(params: dict[str, Any]) -> str | None:
-    """A one-line complaint about an unknown or mistyped parameter, or ``None``."""
+    """A one-line complaint about an unknown, mistyped or non-JSON parameter, or ``None``."""
+    try:
+        canonical_json(params)
+    except (TypeError, ValueError) as e:
+        return f"reasoning_model() parameters must be JSON data (they are recorded): {e}"
     for name, value in params.items():
         if name not in PARAMS:
             return (f"unknown parameter {name!r} for reasoning_model(); valid: {', '.join(PARAMS)}; "
@@ -211,6 +254,7 @@ class ReasoningModel:
             lambda requests: state.live(self, requests),
             rerun_hint=f"pytest '{item.nodeid}'",
             secrets=tuple(s for s in [self.settings.get("api_key")] if s),
+            test=item.nodeid,
         )
         remember_secrets(self.settings.get("api_key"))  # also out of snapshots and failure messages
         root = item.config.rootpath
@@ -262,8 +306,10 @@ class ReasoningModel:
         __tracebackhide__ = True
         params = {k: v for k, v in params.items() if v is not None}
         problem = _check_params(params)
+        if isinstance(prompts, (str, dict)):
+            problem = "reasoning_model.batch() takes a list of prompts; for one prompt call reasoning_model(prompt)"
         if problem:
-            pytest.fail(problem, pytrace=False)
+            self._fail(problem)
         requests = [
             Request(self.backend_name, self.model, tuple(_messages(p, system)), params, self.identity)
             for p in prompts
@@ -273,20 +319,30 @@ class ReasoningModel:
         except (MissingRecording, CassetteError, BackendError) as e:
             raws, problem = [], str(e)
         if problem:  # failed outside the except block: one line, no chained traceback
-            self.item.stash[CALL_PROBLEM] = problem
-            pytest.fail(problem, pytrace=False)
+            self._fail(problem)
         try:
             traces = [to_trace(r, raw) for r, raw in zip(requests, raws)]
         except Exception as e:  # a recording edited by hand or written by something else
             traces, problem = [], self.recorder.unreadable_message(e)
         if problem:
-            pytest.fail(problem, pytrace=False)
+            self._fail(problem)
         for trace in traces:
             trace.snapshot_path = self.snapshot_path
         return traces
 
+    def _fail(self, problem: str) -> None:
+        """Fail the test with one line, marked so that an xfail cannot swallow it."""
+        __tracebackhide__ = True
+        self.item.stash[CALL_PROBLEM] = problem
+        pytest.fail(problem, pytrace=False)
+
     def save(self) -> None:
-        """Write the test's cassette if it recorded anything."""
+        """Write the test's cassette if it recorded anything.
+
+        Raises:
+            CassetteError: the file on disk became unreadable meanwhile.
+            OSError: it cannot be written.
+        """
         self.recorder.cassette.save()
 
 
@@ -301,7 +357,8 @@ def reasoning_model(request: pytest.FixtureRequest):
         model, problem = ReasoningModel(request.node, request.config.stash[STATE]), None
     except pytest.UsageError as e:
         model, problem = None, str(e)
-    if problem:  # one line, no traceback
+    if problem:  # one line, no traceback; not the failure an xfail expects
+        request.node.stash[CALL_PROBLEM] = problem
         pytest.fail(problem, pytrace=False)
     yield model
     model.save()

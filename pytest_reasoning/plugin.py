@@ -11,6 +11,7 @@ import pytest
 from .backends import API_BACKENDS
 from .config import MARKER, SETTINGS, resolve, validate_config, validate_marker
 from .fixtures import CALL_PROBLEM, STATE, SessionState, reasoning_model, trace_snapshot  # noqa: F401
+from .snapshots import match_mirrored_paths
 from .redaction import forget_secrets, redact_text, remember_secrets
 
 SECRETS = pytest.StashKey[tuple[str, ...]]()
@@ -34,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}({keys}): settings for this test's reasoning model calls (override ini, overridden by options)",
     )
     validate_config(config)
+    match_mirrored_paths()
     config.stash[STATE] = SessionState()
     keys = [resolve(config, "api_key")] + [os.environ.get(f"{b.upper()}_API_KEY") for b in API_BACKENDS]
     config.stash[SECRETS] = remember_secrets(*keys)
@@ -75,7 +77,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Save pending cassettes and release backends (models, clients)."""
     state = config.stash.get(STATE, None)
     if state is not None:
-        state.close()
+        for problem in state.close():
+            config.get_terminal_writer().line(f"pytest-reasoning: {problem}", red=True)
     forget_secrets(config.stash.get(SECRETS, ()))
 
 
@@ -84,7 +87,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Keep keys out of reports (terminal, ``--junitxml``): a failure's text or captured
     output holding a key in use or a key-shaped string is redacted."""
     report = yield
-    if report.when == "call" and hasattr(report, "wasxfail") and item.stash.get(CALL_PROBLEM, None):
+    if report.when in ("setup", "call") and hasattr(report, "wasxfail") and item.stash.get(CALL_PROBLEM, None):
         # A missing recording or a failed model call is not the failure an xfail expects.
         report.outcome = "failed"
         report.longrepr = f"{item.stash[CALL_PROBLEM]} (failed before the test could reach what its xfail expects)"

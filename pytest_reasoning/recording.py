@@ -146,10 +146,18 @@ class Cassette:
         out = {}
         for i, entry in enumerate(data.get("interactions") or []):
             try:
-                out[entry["key"]] = {"request": entry["request"], "response": entry["response"]}
+                request = entry["request"]
+                if not isinstance(request.get("messages"), list) or not isinstance(request.get("params"), dict):
+                    raise TypeError
+                request["backend"], request["model"], request.setdefault("identity", {})  # noqa: B018
                 RawResponse.from_dict(entry["response"])
-            except (KeyError, TypeError):
-                raise CassetteError(f"cassette {shown(self.path)}: interaction {i} lacks key/request/response; {how}") from None
+                out[entry["key"]] = {"request": request, "response": entry["response"],
+                                     "tests": list(entry.get("tests") or [])}
+            except (KeyError, TypeError, AttributeError):
+                raise CassetteError(
+                    f"cassette {shown(self.path)}: interaction {i} lacks key, request (backend, model, messages, "
+                    f"params) or response; {how}"
+                ) from None
         return out
 
     def lookup(self, request: Request) -> RawResponse | None:
@@ -157,12 +165,17 @@ class Cassette:
         entry = self.interactions.get(request.key())
         return RawResponse.from_dict(entry["response"]) if entry else None
 
-    def record(self, request: Request, response: RawResponse, secrets: tuple[str, ...] = ()) -> None:
-        """Add (or replace) the recording of ``request``, redacted; written by :meth:`save`."""
+    def record(
+        self, request: Request, response: RawResponse, secrets: tuple[str, ...] = (), test: str | None = None
+    ) -> None:
+        """Add (or replace) the recording of ``request``, redacted, naming ``test`` (a
+        node id) among the tests that make it; written by :meth:`save`."""
         data = response.to_dict()
         if str(response.format).endswith(".chunks"):  # a key may arrive split over several chunks
             data["payload"] = redact_chunks(data["payload"], secrets)
         entry = redact({"request": request.key_data(), "response": data}, secrets)
+        known = self.interactions.get(request.key(), {}).get("tests", [])
+        entry["tests"] = sorted({*known, *([test] if test else [])})
         self.interactions[request.key()] = self._new[request.key()] = entry
 
     def nearest_difference(self, request: Request) -> str | None:
@@ -184,12 +197,16 @@ class Cassette:
         if not self._new:
             return
         with _locked(self.path.parent):
-            merged = {**self._load(), **self._new}
+            merged = self._load()
+            for key, entry in self._new.items():  # tests that make a request add up across workers
+                tests = sorted({*merged.get(key, {}).get("tests", []), *entry.get("tests", [])})
+                merged[key] = {**entry, "tests": tests}
             ordered = sorted(merged.items(), key=lambda kv: (canonical_json(kv[1]["request"]), kv[0]))
             body = {
                 "format": CASSETTE_FORMAT,
                 "version": CASSETTE_VERSION,
-                "interactions": [{"key": k, **v} for k, v in ordered],
+                "interactions": [{"key": k, **{f: v[f] for f in ("tests", "request", "response") if v.get(f)}}
+                                 for k, v in ordered],
             }
             atomic_write_text(self.path, dump_cassette(body))
         self._new.clear()
@@ -207,6 +224,7 @@ class Recorder:
         rerun_hint: the command that re-runs the test (for the missing-recording
             message).
         secrets: values to redact from recordings (the API key in use).
+        test: the test's node id, written into the recordings it makes.
     """
 
     def __init__(
@@ -216,8 +234,9 @@ class Recorder:
         live: Callable[[list[Request]], list[RawResponse]],
         rerun_hint: str,
         secrets: tuple[str, ...] = (),
+        test: str | None = None,
     ):
-        self.cassette, self.mode = cassette, mode
+        self.cassette, self.mode, self.test = cassette, mode, test
         self._live, self._hint, self._secrets = live, rerun_hint, secrets
 
     def run(self, requests: list[Request]) -> list[RawResponse]:
@@ -246,7 +265,7 @@ class Recorder:
                     raise BackendError(f"the {requests[i].backend} response to this request cannot be read "
                                        f"({_one_line(e)}); nothing was recorded") from None
             for i, raw in zip(missing, live):
-                self.cassette.record(requests[i], raw, self._secrets)
+                self.cassette.record(requests[i], raw, self._secrets, self.test)
                 out[i] = self.cassette.lookup(requests[i])  # as recorded (redacted): the same trace a replay gives
         return out  # type: ignore[return-value]
 

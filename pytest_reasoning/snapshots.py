@@ -139,8 +139,11 @@ class StableTraceSnapshotExtension(TraceSnapshotExtension):
         return stable_view(old) == stable_view(new)
 
 
-def _match_mirrored_paths() -> None:
-    """Teach syrupy where this extension's snapshots live when a path is given.
+def match_mirrored_paths() -> None:
+    """Teach syrupy where this extension's snapshots live when a path is given
+    (called once by the plugin at configure time; idempotent).  syrupy has no public
+    hook for this, so its ``SnapshotReport._is_matching_path`` is wrapped, and left
+    alone if a syrupy release no longer has it.
 
     syrupy decides that ``pytest dir/test_x.py::test_y --snapshot-update`` selected a
     snapshot file by finding the test file's folder inside the snapshot's path: true for
@@ -165,6 +168,3 @@ def _match_mirrored_paths() -> None:
 
     _is_matching_path._mirrored = True  # type: ignore[attr-defined]
     SnapshotReport._is_matching_path = _is_matching_path  # type: ignore[method-assign]
-
-
-_match_mirrored_paths()

@@ -94,7 +94,7 @@ def test_nearest_difference_names_the_part(tmp_path):
         (b'{"format": "pytest-reasoning-cassette", "version": 0}', "has format version 0, this pytest-reasoning reads 1;"
                                                                    " delete it and re-record"),
         (b'{"format": "pytest-reasoning-cassette", "version": 1, "interactions": [{"key": "k"}]}',
-         "interaction 0 lacks key/request/response"),
+         "interaction 0 lacks key, request"),
     ],
 )
 def test_unreadable_cassettes(tmp_path, content, message):

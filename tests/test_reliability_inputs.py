@@ -94,7 +94,7 @@ def _edit_entry(change):
         pytest.param(_truncate, "cassette cassettes/test_in.json is corrupt (line ", id="truncated"),
         pytest.param(_latin1, f"cassette cassettes/test_in.json is not UTF-8 text; {HOW}", id="not-utf8"),
         pytest.param(_edit_entry(lambda e: e.pop("response")),
-                     f"cassette cassettes/test_in.json: interaction 0 lacks key/request/response; {HOW}",
+                     f"cassette cassettes/test_in.json: interaction 0 lacks key, request (backend, model, messages, params) or response; {HOW}",
                      id="entry-without-response"),
         pytest.param(_edit_entry(lambda e: e["response"].update(format="anthropic.message")),
                      "a recording in cassettes/test_in.json cannot be read (unknown response format "

@@ -116,7 +116,7 @@ def test_planted_key_is_in_no_file_and_no_output(pytester, httpserver, monkeypat
     output = result.stdout.str() + result.stderr.str()
     # ... the failures say what happened ...
     assert "rejected the API key (401)" in output
-    assert "answered HTTP 400 after 0 retries" in output and "answered HTTP 500 after 0 retries" in output
+    assert "answered HTTP 400: " in output and "answered HTTP 500 after 0 retries" in output
     assert REDACTED in output
     # ... and nothing written or shown holds it
     assert _leaks(pytester.path, output, key) == []

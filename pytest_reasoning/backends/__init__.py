@@ -22,6 +22,8 @@ __all__ = [
     "RawResponse",
     "Request",
     "create_backend",
+    "backend_class",
+    "backend_settings",
     "request_identity",
     "adapter_sha256",
     "to_trace",
@@ -53,38 +55,60 @@ def create_backend(name: str, model: str, settings: dict[str, Any]) -> Backend:
         ValueError: ``name`` is not one of :data:`BACKENDS`.
         BackendError: the backend cannot start (missing key, package or GPU).
     """
+    cls = backend_class(name)
+    if name in API_BACKENDS:
+        return cls(name, model, **backend_settings(name, settings))
+    return cls(model, **backend_settings(name, settings))
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class of backend ``name`` (imports its module, which imports nothing heavy).
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`BACKENDS`.
+    """
     if name in API_BACKENDS:
         from .openai_api import OpenAIBackend
 
-        return OpenAIBackend(name, model, **_pick(settings, OpenAIBackend.SETTINGS))
+        return OpenAIBackend
     if name == "transformers":
         from .transformers import TransformersBackend
 
-        return TransformersBackend(model, **_pick(settings, TransformersBackend.SETTINGS))
+        return TransformersBackend
     if name == "unsloth":
         from .unsloth import UnslothBackend
 
-        return UnslothBackend(model, **_pick(settings, UnslothBackend.SETTINGS))
+        return UnslothBackend
     raise ValueError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
 
 
-def _pick(settings: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+def backend_settings(name: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings backend ``name`` takes (its class's ``SETTINGS``), ``None`` values
+    dropped: what :func:`create_backend` passes, and what tells two live backends apart
+    (a test's snapshot mode must not load a model twice)."""
+    names = backend_class(name).SETTINGS  # type: ignore[attr-defined]
     return {k: v for k, v in settings.items() if k in names and v is not None}
 
 
 def adapter_sha256(path: str) -> str:
-    """SHA-256 hex digest of a LoRA adapter's weights: the bytes of its
-    ``*.safetensors`` / ``*.bin`` / ``*.pt`` files, in name order.
+    """SHA-256 hex digest of a LoRA adapter: the bytes of its ``adapter_config.json``
+    (rank, alpha, target modules) and of its ``adapter_model*`` weight files
+    (``.safetensors`` / ``.bin``), in name order; other files of a training checkpoint
+    (optimizer state, training arguments) are left out.
 
     Raises:
-        BackendError: the folder does not exist or holds no weight file.
+        BackendError: the folder does not exist or holds no adapter weights.
     """
     from pathlib import Path
 
     folder = Path(path)
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".safetensors", ".bin", ".pt")) if folder.is_dir() else []
-    if not files:
-        raise BackendError(f"LoRA adapter {path!r} not found or holds no weights (*.safetensors); check --reasoning-adapter")
+    weights = sorted(folder.glob("adapter_model*")) if folder.is_dir() else []
+    weights = [p for p in weights if p.suffix in (".safetensors", ".bin")]
+    files = sorted([*weights, *([folder / "adapter_config.json"] if (folder / "adapter_config.json").is_file() else [])])
+    if not weights:
+        raise BackendError(
+            f"LoRA adapter {path!r} not found or holds no adapter_model.safetensors; check --reasoning-adapter"
+        )
     stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
     return _hash_files(stamp)
 

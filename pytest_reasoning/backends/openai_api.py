@@ -26,6 +26,7 @@ Retries on 429/5xx and connection errors are the ``openai`` client's own
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -182,29 +183,53 @@ class OpenAIBackend(Backend):
         self.api_key = api_key or "EMPTY"
         self.timeout, self.max_retries, self.concurrency = timeout, max_retries, concurrency
         self._client: Any = None
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        """The ``openai.OpenAI`` client, created on first use."""
-        if self._client is None:
-            import openai
+        """The ``openai.OpenAI`` client (one per backend, shared by the threads of
+        :meth:`run`), created on first use."""
+        with self._lock:
+            if self._client is None:
+                import openai
 
-            self._client = openai.OpenAI(
-                base_url=self.base_url, api_key=self.api_key, timeout=self.timeout, max_retries=self.max_retries
-            )
+                self._client = openai.OpenAI(
+                    base_url=self.base_url, api_key=self.api_key, timeout=self.timeout, max_retries=self.max_retries
+                )
         return self._client
+
+    def close(self) -> None:
+        """Close the client's connection pool."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
     def run(self, requests: list[Request]) -> list[RawResponse]:
         """Send ``requests`` (up to ``concurrency`` at once); responses in order.
 
         Raises:
-            BackendError: a request failed after the retries (the first failure, in
-                request order; one line, key redacted).
+            BackendError: a request failed after the retries: the first failure in
+                request order (one line, key redacted), with ``.partial`` holding every
+                response in order, ``None`` for the failed ones, so paid answers to the
+                other requests are not lost.
         """
+        def attempt(request: Request) -> RawResponse | BackendError:
+            try:
+                return self._one(request)
+            except BackendError as e:
+                return e
+
         if len(requests) <= 1 or self.concurrency <= 1:
-            return [self._one(r) for r in requests]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
-            return list(pool.map(self._one, requests))
+            results = [attempt(r) for r in requests]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
+                results = list(pool.map(attempt, requests))
+        failures = [r for r in results if isinstance(r, BackendError)]
+        if failures:
+            failures[0].partial = [None if isinstance(r, BackendError) else r for r in results]  # type: ignore[attr-defined]
+            raise failures[0]
+        return results  # type: ignore[return-value]
 
     def _one(self, request: Request) -> RawResponse:
         import openai
@@ -215,16 +240,15 @@ class OpenAIBackend(Backend):
         chunks: list[Any] = []
         try:
             if kw["stream"]:
-                stream = self.client.chat.completions.create(**kw)
-                for chunk in stream:
-                    chunks.append(chunk.to_dict(mode="json", exclude_unset=True))
-                    if time.perf_counter() - start > self.timeout:  # the read timeout is per chunk
-                        stream.close()
-                        raise BackendError(
-                            f"the {self.name} stream from {self.base_url} was still running after "
-                            f"{self.timeout:g} s ({len(chunks)} chunks); raise --reasoning-timeout or lower "
-                            "max_tokens; nothing was recorded"
-                        )
+                with self.client.chat.completions.create(**kw) as stream:  # closed on every way out
+                    for chunk in stream:
+                        chunks.append(chunk.to_dict(mode="json", exclude_unset=True))
+                        if time.perf_counter() - start > self.timeout:  # the read timeout is per chunk
+                            raise BackendError(
+                                f"the {self.name} stream from {self.base_url} was still running after "
+                                f"{self.timeout:g} s ({len(chunks)} chunks); raise --reasoning-timeout or lower "
+                                "max_tokens; nothing was recorded"
+                            )
                 if not any(
                     c.get("finish_reason") is not None for chunk in chunks for c in chunk.get("choices") or []
                 ):
@@ -246,8 +270,9 @@ class OpenAIBackend(Backend):
             if chunks:  # the stream had started: not "cannot reach" / "did not answer"
                 raise BackendError(self._explain_broken_stream(e, len(chunks))) from None
             raise BackendError(self._explain(e)) from None
-        except (ValueError, TypeError) as e:  # malformed JSON or SSE from the server
-            raise BackendError(f"the {self.name} server at {self.base_url} sent a malformed response: {e}") from None
+        except ValueError as e:  # malformed JSON or SSE from the server
+            text = " ".join(f"the {self.name} server at {self.base_url} sent a malformed response: {e}".split())
+            raise BackendError(redact_text(text, [self.api_key])) from None
 
     def _explain_broken_stream(self, error: Any, received: int) -> str:
         """One line for a stream that broke after ``received`` chunks (the openai client
@@ -279,7 +304,9 @@ class OpenAIBackend(Backend):
         elif isinstance(error, openai.RateLimitError):
             text = f"{where} still rate-limits (429) after {self.max_retries} retries; lower --reasoning-concurrency"
         elif isinstance(error, openai.APIStatusError):
-            text = f"{where} answered HTTP {error.status_code} after {self.max_retries} retries: {error.message}"
+            retried = error.status_code in (408, 409) or error.status_code >= 500  # what the client retries
+            after = f" after {self.max_retries} retries" if retried else ""
+            text = f"{where} answered HTTP {error.status_code}{after}: {error.message}"
         else:
             text = f"{where} failed: {error}"
         return redact_text(" ".join(str(text).split()), [self.api_key])
