@@ -98,3 +98,82 @@ def test_snapshot_summary_names_a_changed_prompt():
     new = Trace(messages=[{"role": "user", "content": "What is the capital city?"}], reasoning="Texas.", answer="Austin")
     lines = summarize(json.loads(serialize_trace(old)), json.loads(serialize_trace(new)))
     assert lines[0].startswith("prompt changed: messages.0.content: 'What is the capital?' -> 'What is the capital city?'")
+
+
+def test_openai_key_is_never_sent_to_another_provider(pytester, monkeypatch):
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-only-0123456789abcdef")
+    pytester.makepyfile(test_edges="""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner", record_mode="all")
+        def test_call(reasoning_model):
+            reasoning_model("hi")
+    """)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no API key for the deepseek backend: set $DEEPSEEK_API_KEY*"])
+
+
+def test_batch_of_a_single_string_is_refused(project):
+    project.makepyfile(test_edges=f"""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        @pytest.mark.xfail(strict=True)
+        def test_call(reasoning_model):
+            reasoning_model.batch({PROMPT!r})
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)  # not swallowed by the xfail either
+    result.stdout.fnmatch_lines(["*reasoning_model.batch() takes a list of prompts*"])
+
+
+def test_gathering_runs_only_the_selected_tests_requests_and_loads_one_model(pytester, httpserver, monkeypatch):
+    """Re-recording with -k: the session gathers the requests of the selected tests
+    only (cassette entries name the tests that made them), and a test with another
+    snapshot mode shares the same live backend."""
+    from wire import completion
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    seen = []
+
+    def answer(request):
+        from werkzeug import Response
+        body = request.get_json()
+        seen.append(body["messages"][0]["content"])
+        return Response(json.dumps(completion({"content": "Austin", "reasoning_content": "Texas."})),
+                        content_type="application/json")
+
+    httpserver.expect_request("/v1/chat/completions").respond_with_handler(answer)
+    pytester.makepyfile(test_edges="""
+        import pytest
+        from pytest_reasoning.fixtures import STATE
+        @pytest.mark.parametrize("i", range(4))
+        def test_q(reasoning_model, i):
+            assert reasoning_model(f"q{i}").answer == "Austin"
+        @pytest.mark.reasoning(snapshot_mode="stable")
+        def test_other_mode(reasoning_model, request):
+            assert reasoning_model("q0").answer == "Austin"
+            assert len(request.config.stash[STATE].backends) == 1
+    """)
+    args = ["--reasoning-backend=vllm", "--reasoning-model=m", f"--reasoning-base-url={httpserver.url_for('/v1')}"]
+    pytester.runpytest(*args, "--reasoning-record-mode=once").assert_outcomes(passed=5)
+    entries = json.loads((pytester.path / "cassettes" / "test_edges.json").read_text())["interactions"]
+    q0 = next(e for e in entries if e["request"]["messages"][0]["content"] == "q0")
+    assert q0["tests"] == ["test_edges.py::test_q[0]"]  # the test that recorded it (the other replayed it)
+    seen.clear()
+    pytester.runpytest(*args, "--reasoning-record-mode=all", "-k", "test_q and (0 or 1)").assert_outcomes(passed=2)
+    assert sorted(seen) == ["q0", "q1"]  # q2, q3 belong to deselected tests: not called
+
+
+def test_blank_hesitation_markers_count_nothing():
+    from pytest_reasoning.detours import count_hesitations
+
+    assert count_hesitations("wait, wait.", [""]) == 0
+    assert count_hesitations("wait, wait.", ["wait", " "]) == 2
+
+
+def test_detour_pattern_is_checked_in_the_form_that_runs():
+    from pytest_reasoning import Detour
+
+    with pytest.raises(ValueError, match="does not compile"):
+        Detour("x", patterns=["[b-ａ]"])  # valid as written, invalid once NFKC-normalised
