@@ -55,8 +55,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if not hasattr(config, "workerinput"):
                 raise
             item.stash[MARKER_ERROR] = str(e)
-    config.stash[STATE].items = list(items)
-    config.stash[STATE].open_cassettes(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Give the session the selected tests (after ``-k`` / ``-m``), and read their
+    cassettes before any test runs."""
+    state = session.config.stash[STATE]
+    state.items = list(session.items)
+    state.open_cassettes(state.items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
