@@ -11,6 +11,7 @@ the same parser as a live call.  Writes are atomic and redacted.
 from __future__ import annotations
 
 import json
+import uuid
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,9 +61,10 @@ def dump_cassette(body: dict[str, Any]) -> str:
     """Cassette JSON: indented, non-ASCII unescaped, and each streamed chunk on one
     line, so a re-recording's diff reads chunk by chunk."""
     compact: dict[str, str] = {}
+    nonce = uuid.uuid4().hex  # placeholders no recorded text can contain
 
     def one_line(chunk: Any) -> str:
-        token = f"\x00chunk{len(compact)}\x00"
+        token = f"\x00{nonce}-{len(compact)}\x00"
         compact[json.dumps(token)] = json.dumps(chunk, ensure_ascii=False)
         return token
 

@@ -10,6 +10,7 @@ whether they are being recorded.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from abc import ABC, abstractmethod
@@ -27,7 +28,8 @@ class BackendError(Exception):
 
 
 def canonical_json(data: Any) -> str:
-    """JSON with sorted keys and no whitespace: the form recording keys hash."""
+    """JSON with sorted keys, no whitespace and non-ASCII kept: the form recording keys
+    hash.  Raises ``TypeError`` for data that is not JSON (sets, objects)."""
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -65,7 +67,16 @@ class Request:
         }
 
     def key(self) -> str:
-        """SHA-256 hex digest (64 chars) of :meth:`key_data` in canonical JSON."""
+        """SHA-256 hex digest (64 chars) of :meth:`key_data` in canonical JSON
+        (computed once per request).
+
+        Raises:
+            TypeError: messages or params hold something that is not JSON data.
+        """
+        return self._key
+
+    @functools.cached_property
+    def _key(self) -> str:
         return hashlib.sha256(canonical_json(self.key_data()).encode("utf-8")).hexdigest()
 
 
