@@ -11,7 +11,7 @@
 
 Goal: < 50 ms.  Measured twice: with a bytecode cache (``PYTHONPYCACHEPREFIX`` in a temp
 dir, warmed up first: what an installed package normally has) and with none
-(``PYTHONDONTWRITEBYTECODE=1``: every module compiled on every run, as in sandboxes
+(``PYTHONDONTWRITEBYTECODE=1``: every module compiled on every run, as in CI images
 that set it); the goal is checked on the cached figure, the other is shown beside it.
 
     python benchmarks/bench_import.py

@@ -8,7 +8,7 @@ subprocess in a temp dir (same flags, best of 3).
 
 Goal: replay <= 1.5x plain.  Measured with a bytecode cache (``PYTHONPYCACHEPREFIX`` in
 the temp dir, warmed up: what an installed package normally has; the goal is checked
-on this) and with none (``PYTHONDONTWRITEBYTECODE=1``, as in sandboxes that set it).
+on this) and with none (``PYTHONDONTWRITEBYTECODE=1``, as in CI images that set it).
 
     python benchmarks/bench_replay.py [--profile]   # --profile: cProfile the replay run
 """

@@ -1,4 +1,4 @@
-"""Check the GPU path on a lent H200: the tiny Qwen3 through ``UnslothBackend`` in 4-bit.
+"""Check the GPU path on a CUDA GPU (run on an H200): the tiny Qwen3 through ``UnslothBackend`` in 4-bit.
 
 What it does (each step's traces written as JSON under ``--out``):
 
@@ -18,11 +18,11 @@ Writes ``<out>/<step>.json`` (a list of ``Trace.to_dict()``), ``<out>/summary.js
 (versions, GPU name, load times, checks with pass/fail) and exits 1 when a check
 fails.  Needs torch with CUDA, transformers, peft, bitsandbytes and unsloth.
 
-On the lent machine (see shared/gpu/README.md for installing the wheels into
-``/tmp/site``; the project itself travels with the working tree)::
+On a GPU machine with those packages (here installed from wheels into ``/tmp/site``),
+from the project root::
 
     export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 UNSLOTH_DISABLE_STATISTICS=1
-    python3 scripts/gpu_check.py --out $OUT --transformers
+    python3 scripts/gpu_check.py --out gpu-out --transformers
 """
 
 from __future__ import annotations
