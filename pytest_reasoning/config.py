@@ -32,6 +32,7 @@ RECORD_MODES = ("none", "once", "new_episodes", "all", "off")
 #: ``stable``: only answer, detour/path/budget verdicts, truncation (sampled models).
 SNAPSHOT_MODES = ("exact", "stable")
 
+#: The marker name: ``@pytest.mark.reasoning(backend=..., model=..., ...)``.
 MARKER = "reasoning"
 #: API backends whose base URL and key may come from ``$OPENAI_BASE_URL`` /
 #: ``$OPENAI_API_KEY`` (the generic OpenAI client variables); hosted providers read only
@@ -210,7 +211,11 @@ def resolve(
 ) -> Any:
     """The value of setting ``key`` for ``item``: CLI > marker (and ``overrides``,
     which act as the closest marker) > ini > default, validated and converted
-    (``None`` when unset and without default)."""
+    (``None`` when unset and without default).
+
+    Raises:
+        pytest.UsageError: the value found is invalid (naming where it came from).
+    """
     setting = SETTINGS[key]
     for value, where in (
         (_from_cli(config, setting), setting.option),
@@ -225,8 +230,12 @@ def resolve(
 def resolve_all(
     config: pytest.Config, item: pytest.Item | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Every setting for ``item`` (see :func:`resolve`), plus the API key and base
-    URL from the environment where no option gave them."""
+    """Every setting for ``item`` (see :func:`resolve`) as ``{key: value}``, plus the
+    API key and base URL from the environment where no option gave them.
+
+    Raises:
+        pytest.UsageError: a value is invalid.
+    """
     values = {key: resolve(config, key, item, overrides) for key in SETTINGS}
     backend = values["backend"]
     if backend in API_BACKENDS:

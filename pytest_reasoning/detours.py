@@ -206,7 +206,8 @@ def _hits(text: str, name: str, regexes: Iterable[tuple[str, re.Pattern[str]]]) 
 
 
 def find_detours(text: str, detour: Detour) -> list[DetourHit]:
-    """Every match of ``detour``'s terms and patterns in ``text``, in text order."""
+    """Every match of ``detour``'s terms and patterns in ``text``, as
+    :class:`DetourHit` objects in text order (offsets in characters of ``text``)."""
     return _hits(text, detour.name, detour._regexes())
 
 

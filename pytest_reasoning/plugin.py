@@ -14,7 +14,9 @@ from .fixtures import CALL_PROBLEM, STATE, SessionState, reasoning_model, trace_
 from .snapshots import match_mirrored_paths
 from .redaction import forget_secrets, redact_text, remember_secrets
 
+#: The API keys this run redacts (from options and the environment), forgotten at the end.
 SECRETS = pytest.StashKey[tuple[str, ...]]()
+#: Why a test's reasoning marker was rejected at collection (pytest-xdist workers).
 MARKER_ERROR = pytest.StashKey[str]()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = ["redact", "redact_text", "redact_chunks", "remember_secrets", "forget_secrets", "REDACTED"]
 
+#: What a secret is replaced with.
 REDACTED = "<redacted>"
 
 #: Keys in use in this process (the API keys the plugin found in options and the

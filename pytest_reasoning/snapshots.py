@@ -24,6 +24,7 @@ from .trace import Trace
 
 __all__ = ["TraceSnapshotExtension", "StableTraceSnapshotExtension", "serialize_trace", "snapshot_path_for"]
 
+#: The top-level folder (under the rootdir) that holds every trace snapshot.
 SNAPSHOT_DIR = "snapshots"
 #: ``trace.extra`` keys that change on every call and so stay out of snapshots.
 VOLATILE_EXTRA = ("timings", "system_fingerprint")
