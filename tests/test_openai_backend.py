@@ -16,7 +16,7 @@ from pytest_reasoning.backends.openai_api import OpenAIBackend, build_request
 from pytest_reasoning.trace import Usage
 from wire import USAGE, chunk, completion, sse, stream_chunks
 
-KEY = "sk-test0123456789abcdefKEY"
+KEY = "sk-" + "test0123456789abcdefKEY"  # fake, split so scanners do not flag it
 MESSAGES = ({"role": "user", "content": "ダラスを含む州の州都は？"},)
 
 

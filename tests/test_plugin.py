@@ -16,7 +16,7 @@ from pytest_reasoning.recording import Cassette
 from wire import completion
 
 PROMPT = "ダラスを含む州の州都は？"
-PLANTED_KEY = "sk-planted0123456789abcdefSECRET"
+PLANTED_KEY = "sk-" + "planted0123456789abcdefSECRET"  # fake, split so scanners do not flag it
 
 
 def deepseek_body(reasoning="ダラスはテキサス州。テキサス州の州都はオースティン。", answer="オースティン"):
