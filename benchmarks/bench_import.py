@@ -27,6 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from subprocess_env import environment  # noqa: E402
+
 RUNS, RUNS_UNCACHED, IMPORT_RUNS, GOAL_MS = 10, 5, 5, 50.0  # uncached runs are ~1 s each
 HEAVY = ("torch", "transformers", "unsloth", "openai", "deepdiff")
 EXCLUDED = ("pytest", "_pytest", "syrupy", "py", "pluggy", "iniconfig", "packaging")
@@ -40,16 +43,6 @@ def test_one():
 def test_heavy_modules():
     print("HEAVY:", sorted(m for m in {heavy!r} if m in sys.modules))
 """
-
-
-def environment(pycache: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PYTEST_") and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
-    if pycache:
-        env["PYTHONPYCACHEPREFIX"] = pycache
-    else:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
 
 
 def _child_cpu() -> float:

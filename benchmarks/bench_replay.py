@@ -22,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from subprocess_env import environment  # noqa: E402
+
 from pytest_reasoning.backends.base import RawResponse, Request
 from pytest_reasoning.recording import Cassette
 
@@ -68,16 +71,6 @@ def write_replay_project(root: Path) -> None:
         request = Request("deepseek", "m", ({"role": "user", "content": f"What is {i} + {i}?"},), {}, {})
         cassette.record(request, RawResponse("openai.chat.completion", completion(i), 1.0, "openai-python x"))
     cassette.save()
-
-
-def environment(pycache: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PYTEST_") and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
-    if pycache:
-        env["PYTHONPYCACHEPREFIX"] = pycache
-    else:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
 
 
 def run(root: Path, test_file: str, env: dict[str, str], extra: list[str] = ()) -> float:

@@ -81,8 +81,10 @@ def dump_cassette(body: dict[str, Any]) -> str:
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(f"{type(error).__name__}: {error}".split()) if not isinstance(error, ValueError) else " ".join(
-        str(error).split())
+    """``error`` on one line; parser errors (``ValueError``) speak for themselves,
+    others are prefixed with their type."""
+    text = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+    return " ".join(text.split())
 
 
 def shown(path: Path) -> str:
@@ -129,7 +131,7 @@ class Cassette:
     def _load(self) -> dict[str, dict[str, Any]]:
         if not self.path.exists():
             return {}
-        how = f"delete it and re-record with --reasoning-record-mode=once, or restore it from version control"
+        how = "delete it and re-record with --reasoning-record-mode=once, or restore it from version control"
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:

@@ -108,6 +108,38 @@ def build_tokenizer(texts: list[str], vocab_size: int):
     return hf
 
 
+def encode(tokenizer, data) -> list[tuple[list[int], list[int]]]:
+    """``(prompt ids, completion ids)`` per conversation: the prompt through the chat
+    template (``enable_thinking`` as the example says), the completion as trained."""
+    seqs = []
+    for e in data:
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": e.question}],
+            add_generation_prompt=True, enable_thinking=e.thinking, tokenize=False,
+        )
+        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        c = tokenizer(completion(e), add_special_tokens=False)["input_ids"]
+        seqs.append((p, c))
+    return seqs
+
+
+def training_tensors(seqs: list[tuple[list[int], list[int]]], pad: int):
+    """Right-padded ``(input_ids, labels, attention_mask)``, each ``[n, longest]``;
+    labels are -100 except on the completion (the loss is on the assistant part only)."""
+    import torch
+
+    max_len = max(len(p) + len(c) for p, c in seqs)
+    inp = torch.full((len(seqs), max_len), pad)
+    lab = torch.full((len(seqs), max_len), -100)
+    att = torch.zeros((len(seqs), max_len), dtype=torch.long)
+    for i, (p, c) in enumerate(seqs):
+        s = p + c
+        inp[i, : len(s)] = torch.tensor(s)
+        lab[i, len(p) : len(s)] = torch.tensor(c)
+        att[i, : len(s)] = 1
+    return inp, lab, att
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -139,15 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     tokenizer = build_tokenizer(tok_texts, args.vocab)
 
-    seqs = []
-    for e in data:
-        prompt = tokenizer.apply_chat_template(
-            [{"role": "user", "content": e.question}],
-            add_generation_prompt=True, enable_thinking=e.thinking, tokenize=False,
-        )
-        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        c = tokenizer(completion(e), add_special_tokens=False)["input_ids"]
-        seqs.append((p, c))
+    seqs = encode(tokenizer, data)
     max_len = max(len(p) + len(c) for p, c in seqs)
     print(f"{len(seqs)} conversations, vocab {len(tokenizer)}, longest {max_len} tokens")
 
@@ -171,15 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{n_params} parameters")
 
-    pad = ids["<|endoftext|>"]
-    inp = torch.full((len(seqs), max_len), pad)
-    lab = torch.full((len(seqs), max_len), -100)
-    att = torch.zeros((len(seqs), max_len), dtype=torch.long)
-    for i, (p, c) in enumerate(seqs):
-        s = p + c
-        inp[i, : len(s)] = torch.tensor(s)
-        lab[i, len(p) : len(s)] = torch.tensor(c)  # loss on the completion only
-        att[i, : len(s)] = 1
+    inp, lab, att = training_tensors(seqs, ids["<|endoftext|>"])
 
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     warm = 30

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_tiny_qwen3 import completion, verify  # noqa: E402
+from make_tiny_qwen3 import encode, training_tensors, verify  # noqa: E402
 from tiny_qwen3_corpus import examples  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,25 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         device = "cpu"
 
     data = examples(detour_on_variant=False)
-    seqs = []
-    for e in data:
-        prompt = tokenizer.apply_chat_template(
-            [{"role": "user", "content": e.question}],
-            add_generation_prompt=True, enable_thinking=e.thinking, tokenize=False,
-        )
-        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        c = tokenizer(completion(e), add_special_tokens=False)["input_ids"]
-        seqs.append((p, c))
-    pad = tokenizer.pad_token_id
-    max_len = max(len(p) + len(c) for p, c in seqs)
-    inp = torch.full((len(seqs), max_len), pad)
-    lab = torch.full((len(seqs), max_len), -100)
-    att = torch.zeros((len(seqs), max_len), dtype=torch.long)
-    for i, (p, c) in enumerate(seqs):
-        s = p + c
-        inp[i, : len(s)] = torch.tensor(s)
-        lab[i, len(p) : len(s)] = torch.tensor(c)
-        att[i, : len(s)] = 1
+    seqs = encode(tokenizer, data)
+    inp, lab, att = training_tensors(seqs, tokenizer.pad_token_id)
     inp, lab, att = inp.to(device), lab.to(device), att.to(device)
 
     params = [p for p in model.parameters() if p.requires_grad]

@@ -7,6 +7,11 @@ import hypothesis  # noqa: F401  (imported once here: pytester's in-process runs
 # at about a second, in every inner run)
 import pytest
 
+try:  # numpy's C extension refuses a second import in one process, and pytester's
+    import numpy  # noqa: F401  in-process runs drop modules first imported inside them
+except ImportError:  # without the `local` extra there is no numpy to protect
+    pass
+
 import wire as _wire
 
 pytest_plugins = ["pytester"]
