@@ -13,8 +13,9 @@ never matters and both backends treat adapters alike.
 
 Everything but loading is shared with the transformers backend in :mod:`.local`.
 Before importing unsloth this sets ``UNSLOTH_DISABLE_STATISTICS=1`` and, for a
-local model directory, ``HF_HUB_OFFLINE=1`` (effective only if huggingface_hub is
-not imported yet; ``local_files_only=True`` is passed as well).
+local model directory, ``HF_HUB_OFFLINE=1`` while unsloth is imported (effective
+only if huggingface_hub is not imported yet; the previous value is restored after;
+``local_files_only=True`` is passed as well).
 """
 
 from __future__ import annotations
@@ -83,9 +84,16 @@ def load_unsloth_model(
     check_model_source(model)
     local = is_local_path(model)
     os.environ.setdefault("UNSLOTH_DISABLE_STATISTICS", "1")
+    offline_before = os.environ.get("HF_HUB_OFFLINE")
     if local:
         os.environ["HF_HUB_OFFLINE"] = "1"
-    unsloth = require("unsloth", "unsloth")  # before transformers is used, as Unsloth asks
+    try:
+        unsloth = require("unsloth", "unsloth")  # before transformers is used, as Unsloth asks
+    finally:  # huggingface_hub reads it once, at import; the process's environment is left as found
+        if offline_before is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = offline_before
     transformers = require("transformers", "unsloth")
     load_causal_config(model)
     load_tokenizer(model)  # chat template check before the (slow) weights
