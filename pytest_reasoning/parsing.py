@@ -3,7 +3,8 @@
 Handles every shape in the reference table (DeepSeek, DashScope, vLLM, SGLang,
 llama.cpp, Ollama ``/v1``, OpenRouter, OpenAI Chat Completions and Responses) and its
 pitfalls: the reasoning field's name varies, reasoning left inline in ``content``
-between ``<think>`` tags (with or without the opening tag), stray tags, truncation
+between ``<think>`` tags (with or without the opening tag; also Magistral's
+``[THINK]`` tags and gpt-oss harmony channels), stray tags, truncation
 inside the thinking, thinking disabled, interleaved stream deltas, ``None`` deltas,
 a usage-only final chunk with empty ``choices`` and unknown finish reasons.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .thinking import has_think_tags, split_thinking
+from .thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking
 from .trace import BackendInfo, Trace, Usage
 
 __all__ = ["trace_from_openai", "trace_from_openai_stream", "as_dict", "REASONING_FIELDS"]
@@ -21,8 +22,16 @@ __all__ = ["trace_from_openai", "trace_from_openai_stream", "as_dict", "REASONIN
 #: Message / delta fields that carry reasoning, in the order they are preferred.
 REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details", "thinking")
 
-#: ``finish_reason`` values that mean the output was cut by a token limit.
-TRUNCATING_FINISH_REASONS = {"length", "max_tokens", "max_output_tokens"}
+#: ``finish_reason`` values (compared case-insensitively) that mean the output was
+#: cut by a token limit: OpenAI/vLLM/llama.cpp/Ollama ``length``, Anthropic-style
+#: ``max_tokens``, Responses ``max_output_tokens``, Mistral ``model_length`` (the
+#: context window ran out).
+TRUNCATING_FINISH_REASONS = {"length", "max_tokens", "max_output_tokens", "model_length"}
+
+
+#: Magistral's thinking tokens, left in ``content`` by servers without its parser
+#: (Mistral's Magistral model cards: reasoning between ``[THINK]`` and ``[/THINK]``).
+MISTRAL_THINK_TAGS = ("[THINK]", "[/THINK]")
 
 
 def as_dict(obj: Any) -> Any:
@@ -30,7 +39,8 @@ def as_dict(obj: Any) -> Any:
     dicts, lists and scalars pass through (recursively for containers)."""
     if hasattr(obj, "to_dict"):
         try:
-            return obj.to_dict(mode="json", exclude_unset=True)
+            # warnings=False: a provider's typed ``content`` list is not the SDK's ``str``.
+            return obj.to_dict(mode="json", exclude_unset=True, warnings=False)
         except TypeError:
             return obj.to_dict()
     if hasattr(obj, "model_dump"):
@@ -63,6 +73,8 @@ def _field_text(message: Mapping[str, Any], name: str) -> str:
         return value
     if isinstance(value, Mapping):  # e.g. {"text": ...} or {"content": ...}
         return str(value.get("text") or value.get("content") or "")
+    if isinstance(value, list):  # e.g. Mistral's thinking part: a list of text chunks
+        return "".join(v if isinstance(v, str) else _field_text(v, "text") for v in value if isinstance(v, (str, Mapping)))
     return ""
 
 
@@ -87,8 +99,10 @@ def _content_parts(content: Any) -> tuple[str, str]:
 
 
 def _usage(raw: Any) -> Usage:
-    """Usage from Chat Completions (``prompt_tokens``...), Responses (``input_tokens``...)
-    or SGLang's top-level ``reasoning_tokens``; ``None`` wherever nothing is said."""
+    """Usage from Chat Completions (``prompt_tokens``...), Responses and DashScope's
+    native API (``input_tokens``...), Ollama's native API (``prompt_eval_count``,
+    ``eval_count``) or SGLang's top-level ``reasoning_tokens``; ``None`` wherever
+    nothing is said."""
     if not isinstance(raw, Mapping):
         return Usage()
 
@@ -99,9 +113,14 @@ def _usage(raw: Any) -> Usage:
     reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
     if reasoning is None:
         reasoning = raw.get("reasoning_tokens")
-    prompt = raw.get("prompt_tokens", raw.get("input_tokens"))
-    completion = raw.get("completion_tokens", raw.get("output_tokens"))
+    prompt = raw.get("prompt_tokens", raw.get("input_tokens", raw.get("prompt_eval_count")))
+    completion = raw.get("completion_tokens", raw.get("output_tokens", raw.get("eval_count")))
     return Usage(num(prompt), num(completion), num(reasoning), num(raw.get("total_tokens")))
+
+
+def _counts(response: Mapping[str, Any]) -> dict[str, Any]:
+    """Ollama's native token counts, which sit at the top level of the body."""
+    return {k: response[k] for k in ("prompt_eval_count", "eval_count") if k in response}
 
 
 def _build(
@@ -128,10 +147,19 @@ def _build(
         tag_reasoning, content = split_thinking(content)
         if tag_reasoning and not reasoning.strip():
             reasoning, source = tag_reasoning, "<think> tags"
+    if has_think_tags(content, *MISTRAL_THINK_TAGS):  # Magistral's raw [THINK]...[/THINK]
+        tag_reasoning, content = split_thinking(content, *MISTRAL_THINK_TAGS)
+        if tag_reasoning and not reasoning.strip():
+            reasoning, source = tag_reasoning, "[THINK] tags"
+    if has_harmony_channels(content):  # gpt-oss output left unparsed by the server
+        harmony_reasoning, content = split_harmony(content)
+        if harmony_reasoning and not reasoning.strip():
+            reasoning, source = harmony_reasoning, "harmony channels"
     if has_think_tags(reasoning):  # a field that kept its tags (also when content had some)
         reasoning = reasoning.replace("<think>", "").replace("</think>", "")
 
-    finish = None if finish_reason is None else str(finish_reason)
+    # DashScope's native API says "null" (a string) while the stream goes on.
+    finish = None if finish_reason is None or finish_reason == "null" else str(finish_reason)
     extra: dict[str, Any] = {}
     for key in ("timings", "system_fingerprint"):
         if response.get(key) is not None:
@@ -151,9 +179,9 @@ def _build(
         model=response.get("model"),
         backend=backend,
         params=dict(params or {}),
-        usage=_usage(response.get("usage")),
+        usage=_usage(response.get("usage") or _counts(response)),
         finish_reason=finish,
-        truncated=finish in TRUNCATING_FINISH_REASONS,
+        truncated=finish is not None and finish.lower() in TRUNCATING_FINISH_REASONS,
         latency_s=latency_s,
         reasoning_source=source if reasoning.strip() else None,
         extra=extra,
@@ -180,6 +208,34 @@ def _from_responses_api(data: Mapping[str, Any], **meta: Any) -> Trace:
     return trace
 
 
+def _native_message(data: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | None:
+    """``(message, finish_reason)`` of a body in a provider's native (not
+    OpenAI-compatible) shape, with ``usage`` moved into ``data`` where it is
+    spelled differently; ``None`` for any other body.
+
+    - Ollama ``/api/chat``: ``message`` (``content``, ``thinking``), ``done``,
+      ``done_reason``, ``prompt_eval_count`` / ``eval_count``;
+    - Ollama ``/api/generate``: ``response``, ``thinking``, the same counts;
+    - DashScope native: ``output.choices[0].message`` (``reasoning_content``),
+      ``usage.input_tokens`` / ``output_tokens``, ``finish_reason`` ``"null"``
+      while a stream goes on.
+    """
+    if "choices" in data:
+        return None
+    output = data.get("output")
+    if isinstance(output, Mapping) and isinstance(output.get("choices"), list):
+        choice = output["choices"][0] if output["choices"] and isinstance(output["choices"][0], Mapping) else {}
+        return dict(choice.get("message") or {}), choice.get("finish_reason")
+    if isinstance(data.get("message"), Mapping):
+        message = dict(data["message"])
+    elif "done" in data and ("response" in data or "thinking" in data):
+        message = {"content": data.get("response"), "thinking": data.get("thinking")}
+    else:
+        return None
+    finish = data.get("done_reason") or ("stop" if data.get("done") is True else None)
+    return message, finish
+
+
 def trace_from_openai(
     response: Any,
     *,
@@ -200,23 +256,25 @@ def trace_from_openai(
 
     The reasoning is read from ``reasoning_content``, then ``reasoning``, then
     ``reasoning_details``, then ``thinking``, then typed ``content`` parts, then
-    ``<think>`` tags in ``content``; ``reasoning_source`` says which.  The first
-    choice is used.
+    ``<think>`` / ``[THINK]`` tags or gpt-oss harmony channels in ``content``;
+    ``reasoning_source`` says which.  The first choice is used.  Native bodies of
+    Ollama (``/api/chat``, ``/api/generate``) and DashScope are read too.
 
     Raises:
-        ValueError: ``response`` is not a chat completion (no ``choices`` and no
-            Responses API ``output``).
+        ValueError: ``response`` is not a chat completion (no ``choices``, no
+            Responses API ``output``, no native message).
     """
     data = as_dict(response)
     meta = dict(messages=messages, params=params, backend=backend, latency_s=latency_s)
     if not isinstance(data, Mapping):
         raise ValueError(f"expected a chat completion object or dict, got {type(response).__name__}")
+    native = _native_message(data)
+    if native is not None:
+        return _build(native[0], native[1], data, **meta)
     if "output" in data and "choices" not in data:
         return _from_responses_api(data, **meta)
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices:
-        if isinstance(data.get("message"), Mapping):  # Ollama native /api/chat
-            return _build(data["message"], data.get("done_reason"), data, **meta)
         raise ValueError("not a chat completion: it has no 'choices' (is this an error body?)")
     choice = choices[0] if isinstance(choices[0], Mapping) else {}
     message = choice.get("message") or {}
@@ -240,10 +298,13 @@ def trace_from_openai_stream(
 
     Reasoning deltas (any field of :data:`REASONING_FIELDS`) and content deltas are
     accumulated separately however they interleave; ``None`` deltas are skipped;
-    ``usage`` is taken from whichever chunk carries it (often a last chunk with empty
-    ``choices``); ``model`` from the first chunk that names one; ``finish_reason``
-    from the last chunk that sets one.  A stream that ended without any
-    ``finish_reason`` is marked ``truncated`` (it was cut off).
+    ``usage`` is taken from the last chunk that carries it (often a last chunk with
+    empty ``choices``; Moonshot puts it in the choice); ``model`` from the first
+    chunk that names one; ``finish_reason`` from the last chunk that sets one.  A
+    stream that ended without any ``finish_reason`` is marked ``truncated`` (it was
+    cut off).  Native stream lines of Ollama (``message`` / ``response`` deltas,
+    ``done``) and DashScope (``output.choices[].message`` with incremental output)
+    are read as deltas.
 
     Raises:
         ValueError: ``chunks`` holds something that is not a chunk.
@@ -264,9 +325,15 @@ def trace_from_openai_stream(
         for key in ("usage", "timings", "system_fingerprint"):
             if chunk.get(key):
                 summary[key] = chunk[key]
-        for choice in chunk.get("choices") or []:
+        if _counts(chunk):
+            summary["usage"] = _counts(chunk)
+        native = _native_message(chunk)
+        choices = [{"delta": native[0], "finish_reason": native[1]}] if native else chunk.get("choices") or []
+        for choice in choices:
             if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
                 continue
+            if isinstance(choice.get("usage"), Mapping) and choice["usage"]:  # Moonshot / Kimi
+                summary["usage"] = choice["usage"]
             delta = choice.get("delta") or {}
             for name in parts:
                 value = delta.get(name)
@@ -276,7 +343,7 @@ def trace_from_openai_stream(
                     parts[name].extend(value)
                 else:
                     parts[name].append(value)
-            if choice.get("finish_reason") is not None:
+            if choice.get("finish_reason") not in (None, "null"):  # DashScope native says "null"
                 finish_reason = choice["finish_reason"]
     message: dict[str, Any] = {}
     for name, values in parts.items():

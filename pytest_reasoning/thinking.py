@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_thinking", "split_sentences", "sentence_spans", "THINK_OPEN", "THINK_CLOSE"]
+__all__ = [
+    "split_thinking",
+    "split_harmony",
+    "has_harmony_channels",
+    "split_sentences",
+    "sentence_spans",
+    "THINK_OPEN",
+    "THINK_CLOSE",
+]
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -64,6 +72,64 @@ def _strip_tags(text: str, open_tag: str, close_tag: str) -> str:
 def has_think_tags(text: str | None, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE) -> bool:
     """True when ``text`` holds an opening or closing think tag."""
     return bool(text) and (open_tag in text or close_tag in text)
+
+
+# OpenAI harmony format (gpt-oss): ``<|start|>assistant<|channel|>analysis<|message|>
+# ...<|end|><|start|>assistant<|channel|>final<|message|>...<|return|>``; a channel
+# header may carry `` to=functions.f <|constrain|>json`` before ``<|message|>``.
+# Source: https://cookbook.openai.com/articles/openai-harmony
+_HARMONY_MESSAGE = re.compile(
+    r"<\|channel\|>\s*([A-Za-z_]+)[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"
+    r"(.*?)(?=<\|(?:end|start|return|call|channel)\|>|\Z)",
+    re.DOTALL,
+)
+# The same with the special tokens dropped by the detokenizer
+# (``skip_special_tokens``): "analysisWe need ...assistantfinal2 + 3 = 5.", where
+# "assistant<channel>" starts each further message.
+_HARMONY_BARE = re.compile(r"\A\s*(?:analysis(?=.*?assistantfinal)|(?=assistantfinal))", re.DOTALL)
+_HARMONY_BARE_HEADER = re.compile(r"assistant(analysis|commentary|final)")
+
+
+def has_harmony_channels(text: str | None) -> bool:
+    """True when ``text`` holds gpt-oss harmony channel markup: ``<|channel|>`` and
+    ``<|message|>`` tokens, or their detokenized leftovers (``analysis…assistantfinal…``
+    or ``assistantfinal…`` at the start of the text)."""
+    if not text:
+        return False
+    return ("<|channel|>" in text and "<|message|>" in text) or bool(_HARMONY_BARE.match(text))
+
+
+def split_harmony(text: str | None) -> tuple[str, str]:
+    """Split raw gpt-oss output in the harmony format into ``(reasoning, answer)``.
+
+    The ``analysis`` channel's messages are the reasoning; the ``final`` (and
+    ``commentary``) channels' messages are the answer; messages are joined with a
+    blank line and stripped.  A message cut off before its ``<|end|>`` runs to the
+    end of the text.  Without channel tokens, the detokenized leftover form
+    (``analysis<reasoning>assistantfinal<answer>``, further messages starting with
+    ``assistant<channel>``) is read the same way.  Text with neither form gives
+    ``("", text.strip())``.  Never raises.
+
+    Source: the harmony response format, https://cookbook.openai.com/articles/openai-harmony
+
+    Returns:
+        ``(reasoning, answer)``, two ``str``.
+    """
+    if not text:
+        return "", ""
+    messages = _HARMONY_MESSAGE.findall(text)
+    bare = _HARMONY_BARE.match(text)
+    if not messages and bare:
+        pieces = _HARMONY_BARE_HEADER.split(text[bare.end() :])
+        messages = [("analysis" if bare.group(0).strip() else "final", pieces[0])]
+        messages += list(zip(pieces[1::2], pieces[2::2]))
+    if not messages:
+        return "", text.strip()
+    reasoning, answer = [], []
+    for channel, body in messages:
+        if body.strip():
+            (reasoning if channel.lower() == "analysis" else answer).append(body.strip())
+    return "\n\n".join(reasoning), "\n\n".join(answer)
 
 
 def split_sentences(text: str | None) -> list[str]:

@@ -152,3 +152,24 @@ def test_redact_text_keeps_ordinary_text(text):
     """Text holding no key shape is never changed (no false alarms in reasoning)."""
     if not re.search(r"(?i)bearer|sk-|aiza|key=|token=", text):
         assert redact_text(text) == text
+
+
+# -- harmony splitter -----------------------------------------------------------------
+HARMONY_PIECES = ["<|channel|>", "<|message|>", "<|end|>", "<|start|>", "assistant", "analysis", "final",
+                  "commentary", "assistantfinal", "<|return|>", "<|call|>", "<|constrain|>", " to=functions.f ", "x"]
+harmony_st = st.lists(st.one_of(st.sampled_from(HARMONY_PIECES), st.sampled_from(PIECES), st.text(max_size=4)),
+                      max_size=14).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(harmony_st)
+def test_split_harmony_never_raises_and_keeps_plain_text(text):
+    """Total on any mix of harmony tokens; both parts are stripped strings; text without
+    harmony markup comes back whole as the answer."""
+    from pytest_reasoning.thinking import has_harmony_channels, split_harmony
+
+    reasoning, answer = split_harmony(text)
+    assert isinstance(reasoning, str) and isinstance(answer, str)
+    assert reasoning == reasoning.strip() and answer == answer.strip()
+    if not has_harmony_channels(text):
+        assert (reasoning, answer) == ("", text.strip())
