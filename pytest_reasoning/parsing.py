@@ -11,7 +11,8 @@ a usage-only final chunk with empty ``choices`` and unknown finish reasons.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking
@@ -50,6 +51,35 @@ def as_dict(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [as_dict(v) for v in obj]
     return obj
+
+
+def _loads(text: str | bytes, what: str) -> Any:
+    """JSON of a body or stream line given as text; ``ValueError`` naming ``what``."""
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what} is not JSON ({exc}): {str(text)[:80]!r}") from None
+
+
+def _stream_items(chunks: Iterable[Any] | str | bytes) -> Iterator[Any]:
+    """Chunks as objects/dicts; text (a whole SSE or NDJSON transcript, or its lines)
+    is read line by line: ``data:`` prefixes dropped, ``event:``/``id:``/``retry:``
+    fields, ``:`` comments, blank lines and ``[DONE]`` skipped."""
+    if isinstance(chunks, (str, bytes)):
+        chunks = (chunks.decode("utf-8", "replace") if isinstance(chunks, bytes) else chunks).splitlines()
+    for raw in chunks:
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        if not isinstance(raw, str):
+            yield raw
+            continue
+        line = raw.strip()
+        if line.startswith("data:"):
+            line = line[len("data:") :].strip()
+        elif not line or line.startswith((":", "event:", "id:", "retry:")):
+            continue
+        if line and line != "[DONE]":
+            yield _loads(line, "stream line")
 
 
 def _details_text(details: Any) -> str:
@@ -161,7 +191,7 @@ def _build(
     # DashScope's native API says "null" (a string) while the stream goes on.
     finish = None if finish_reason is None or finish_reason == "null" else str(finish_reason)
     extra: dict[str, Any] = {}
-    for key in ("timings", "system_fingerprint"):
+    for key in ("timings", "system_fingerprint", "error"):
         if response.get(key) is not None:
             extra[key] = response[key]
     if isinstance(message.get("reasoning_details"), list):
@@ -208,6 +238,12 @@ def _from_responses_api(data: Mapping[str, Any], **meta: Any) -> Trace:
     return trace
 
 
+def _error_text(error: Any) -> str:
+    if isinstance(error, Mapping):
+        return str(error.get("message") or error.get("code") or error)[:300]
+    return str(error)[:300]
+
+
 def _native_message(data: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | None:
     """``(message, finish_reason)`` of a body in a provider's native (not
     OpenAI-compatible) shape, with ``usage`` moved into ``data`` where it is
@@ -248,7 +284,7 @@ def trace_from_openai(
 
     Args:
         response: an ``openai`` ``ChatCompletion`` (or Responses API ``Response``)
-            object, or the same as a plain dict (the JSON body).
+            object, or the same as a plain dict, or the JSON body as ``str``/``bytes``.
         messages: the messages that were sent (kept in the trace).
         params: the requested sampling/thinking settings (kept in the trace).
         backend: backend name or :class:`BackendInfo`; default ``"openai-compatible"``.
@@ -262,12 +298,15 @@ def trace_from_openai(
 
     Raises:
         ValueError: ``response`` is not a chat completion (no ``choices``, no
-            Responses API ``output``, no native message).
+            Responses API ``output``, no native message), is an error body (the
+            message says its error), or is text that is not JSON.
     """
-    data = as_dict(response)
+    data = as_dict(_loads(response, "response") if isinstance(response, (str, bytes)) else response)
     meta = dict(messages=messages, params=params, backend=backend, latency_s=latency_s)
     if not isinstance(data, Mapping):
         raise ValueError(f"expected a chat completion object or dict, got {type(response).__name__}")
+    if data.get("error") and "choices" not in data:
+        raise ValueError(f"the response is an error, not a chat completion: {_error_text(data['error'])}")
     native = _native_message(data)
     if native is not None:
         return _build(native[0], native[1], data, **meta)
@@ -282,7 +321,7 @@ def trace_from_openai(
 
 
 def trace_from_openai_stream(
-    chunks: Iterable[Any],
+    chunks: Iterable[Any] | str | bytes,
     *,
     messages: list[dict[str, Any]] | None = None,
     params: dict[str, Any] | None = None,
@@ -293,7 +332,10 @@ def trace_from_openai_stream(
 
     Args:
         chunks: ``ChatCompletionChunk`` objects or dicts (the JSON of each SSE
-            ``data:`` line; a literal ``"[DONE]"`` is skipped), in arrival order.
+            ``data:`` line; a literal ``"[DONE]"`` is skipped), in arrival order;
+            or text: the lines of an SSE or NDJSON transcript, or the whole
+            transcript as one ``str``/``bytes`` (``data:`` prefixes, ``event:`` /
+            ``id:`` fields, comments and blank lines are handled).
         messages, params, backend, latency_s: as in :func:`trace_from_openai`.
 
     Reasoning deltas (any field of :data:`REASONING_FIELDS`) and content deltas are
@@ -304,22 +346,25 @@ def trace_from_openai_stream(
     stream that ended without any ``finish_reason`` is marked ``truncated`` (it was
     cut off).  Native stream lines of Ollama (``message`` / ``response`` deltas,
     ``done``) and DashScope (``output.choices[].message`` with incremental output)
-    are read as deltas.
+    are read as deltas.  An ``error`` object sent mid-stream is kept in
+    ``trace.extra["error"]`` (the trace is then truncated unless a finish reason
+    came).
 
     Raises:
-        ValueError: ``chunks`` holds something that is not a chunk.
+        ValueError: ``chunks`` holds something that is not a chunk, or a text line
+            that is not JSON.
     """
     parts: dict[str, list[Any]] = {name: [] for name in (*REASONING_FIELDS, "content")}
     summary: dict[str, Any] = {}
     finish_reason = None
     saw_chunk = False
-    for raw in chunks:
-        if raw == "[DONE]":
-            continue
+    for raw in _stream_items(chunks):
         chunk = as_dict(raw)
         if not isinstance(chunk, Mapping):
             raise ValueError(f"expected stream chunks (objects or dicts), got {type(raw).__name__}")
         saw_chunk = True
+        if chunk.get("error") and not chunk.get("choices"):  # an error sent mid-stream
+            summary["error"] = _error_text(chunk["error"])
         if chunk.get("model") and "model" not in summary:
             summary["model"] = chunk["model"]
         for key in ("usage", "timings", "system_fingerprint"):

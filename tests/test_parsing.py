@@ -223,10 +223,14 @@ def test_usage_none_when_not_reported():
 
 
 def test_not_a_completion_is_a_value_error():
-    with pytest.raises(ValueError, match="no 'choices'"):
+    with pytest.raises(ValueError, match="the response is an error, not a chat completion: bad key"):
         trace_from_openai({"error": {"message": "bad key"}})
-    with pytest.raises(ValueError, match="expected a chat completion"):
+    with pytest.raises(ValueError, match="no 'choices'"):
+        trace_from_openai({"id": "x", "object": "list"})
+    with pytest.raises(ValueError, match="response is not JSON"):
         trace_from_openai("oops")
+    with pytest.raises(ValueError, match="expected a chat completion"):
+        trace_from_openai(42)
 
 
 # -- streams ---------------------------------------------------------------------

@@ -859,3 +859,77 @@ def test_magistral_think_tokens_in_content(content, reasoning, answer):
 def test_token_limit_finish_reasons_in_any_case_are_truncation(finish):
     t = trace_from_openai({"choices": [{"index": 0, "message": {"content": "x"}, "finish_reason": finish}]})
     assert t.truncated and t.finish_reason == finish
+
+
+# =====================================================================================
+# Transcripts pasted as text, and errors
+# =====================================================================================
+
+# A DashScope native SSE transcript as printed by curl: `id:` / `event:` fields and the
+# `:HTTP_STATUS/200` comment around each `data:` line (no space after the colon).
+# Source: a public TypeScript DashScope client's SSE parser test (THREE_FRAME_SAMPLE).
+DASHSCOPE_SSE_TEXT = "\n".join([
+    "id:1", "event:result", ":HTTP_STATUS/200",
+    'data:{"output":{"choices":[{"finish_reason":"null","message":{"role":"assistant","content":[],'
+    '"reasoning_content":"The"}}]}}',
+    "", "id:2", "event:result", ":HTTP_STATUS/200",
+    'data:{"output":{"choices":[{"finish_reason":"null","message":{"role":"assistant","content":[{"text":"Hi"}]}}]}}',
+    "", "id:3", "event:result", ":HTTP_STATUS/200",
+    'data:{"output":{"choices":[{"finish_reason":"stop","message":{"role":"assistant","content":[]}}]}}', "",
+])
+
+
+@pytest.mark.parametrize("form", [
+    pytest.param(lambda t: t, id="str"),
+    pytest.param(lambda t: t.encode(), id="bytes"),
+    pytest.param(lambda t: t.splitlines(), id="lines"),
+])
+def test_sse_transcript_as_text(form):
+    t = trace_from_openai_stream(form(DASHSCOPE_SSE_TEXT))
+    assert (t.reasoning, t.answer, t.finish_reason, t.truncated) == ("The", "Hi", "stop", False)
+
+
+def test_ollama_ndjson_transcript_as_text():
+    import json
+
+    t = trace_from_openai_stream("\n".join(json.dumps(line) for line in OLLAMA_NATIVE_STREAM))
+    assert (t.reasoning, t.answer, t.finish_reason) == ("We need", "**.", "stop")
+
+
+def test_openai_sse_transcript_with_done():
+    text = ('data: {"choices":[{"index":0,"delta":{"reasoning_content":"Think."},"finish_reason":null}]}\n\n'
+            'data: {"choices":[{"index":0,"delta":{"content":"Done."},"finish_reason":"stop"}]}\n\n'
+            "data: [DONE]\n\n")
+    t = trace_from_openai_stream(text)
+    assert (t.reasoning, t.answer, t.finish_reason) == ("Think.", "Done.", "stop")
+
+
+def test_body_as_json_text():
+    import json
+
+    t = trace_from_openai(json.dumps(OLLAMA_GENERATE))
+    assert t.answer == "There are 3 r's in strawberry."
+
+
+# An error object sent in the middle of a stream (OpenRouter documents mid-stream errors
+# as a chunk with a top-level `error` and, here, no choices); variation: no choices key.
+def test_mid_stream_error_is_kept_and_the_trace_is_truncated():
+    chunks = [{"choices": [{"index": 0, "delta": {"reasoning": "Let me"}, "finish_reason": None}]},
+              {"error": {"code": 502, "message": "Provider disconnected"}}]
+    t = trace_from_openai_stream(chunks)
+    assert t.reasoning == "Let me" and t.truncated
+    assert t.extra["error"] == "Provider disconnected"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"error": {"message": "Model Not Exist", "type": "invalid_request_error"}}, "the response is an error"),
+    ("<html>502 Bad Gateway</html>", "response is not JSON"),
+])
+def test_error_bodies_and_non_json_are_clear_value_errors(body, message):
+    with pytest.raises(ValueError, match=message):
+        trace_from_openai(body)
+
+
+def test_a_stream_line_that_is_not_json_is_a_clear_value_error():
+    with pytest.raises(ValueError, match="stream line is not JSON"):
+        trace_from_openai_stream(["data: {not json"])

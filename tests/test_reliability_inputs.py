@@ -102,8 +102,8 @@ def _edit_entry(change):
                      "re-record it with: pytest 'test_in.py::test_call' --reasoning-record-mode=all",
                      id="unknown-response-format"),
         pytest.param(_edit_entry(lambda e: e["response"].update(payload={"error": {"message": "overloaded"}})),
-                     "a recording in cassettes/test_in.json cannot be read (not a chat completion: it has no "
-                     "'choices' (is this an error body?)); re-record it with:", id="error-body-recorded"),
+                     "a recording in cassettes/test_in.json cannot be read (the response is an error, not a chat "
+                     "completion: overloaded); re-record it with:", id="error-body-recorded"),
         pytest.param(_edit_entry(lambda e: e["response"].update(payload={"choices": [{"message": "Austin"}]})),
                      "a recording in cassettes/test_in.json cannot be read (AttributeError: 'str' object has no "
                      "attribute 'get'); re-record it with:", id="hand-edited-payload"),
