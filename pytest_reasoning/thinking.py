@@ -43,8 +43,9 @@ def split_thinking(
       after the first ``<think>`` is reasoning, the text before it is the answer;
     - with no tags: ``("", text)``.
 
-    Stray tags left in either part are removed; both parts are stripped of
-    surrounding whitespace.  An empty ``<think>\\n\\n</think>`` (thinking disabled)
+    Stray tags left in either part are removed (one inside a part becomes a blank
+    line, so several thinking blocks stay separate paragraphs); both parts are
+    stripped of surrounding whitespace.  An empty ``<think>\\n\\n</think>`` (thinking disabled)
     gives ``reasoning == ""``.  ``None`` is treated as ``""``.  Never raises.
 
     Returns:
@@ -64,9 +65,10 @@ def split_thinking(
 
 
 def _strip_tags(text: str, open_tag: str, close_tag: str) -> str:
-    # One pass: removing one tag must not join its neighbours into a new tag that a
-    # second pass would then eat ("</th<think>ink>" keeps "</think>" as text).
-    return re.sub(f"{re.escape(close_tag)}|{re.escape(open_tag)}", "", text).strip()
+    # A stray tag inside a part (several thinking blocks, "<think>a</think>b<think>c")
+    # becomes a paragraph break, so the blocks' sentences stay apart.  One pass: the
+    # text around a removed tag is never re-read as a new tag.
+    return re.sub(rf"\s*(?:{re.escape(close_tag)}|{re.escape(open_tag)})\s*", "\n\n", text).strip()
 
 
 def has_think_tags(text: str | None, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -285,21 +286,21 @@ def threaded_server():
 
 def test_concurrent_requests_come_back_in_order(threaded_server):
     delays = [0.3, 0.2, 0.1, 0.0]
+    all_in_flight = threading.Barrier(4, timeout=10)  # passes only if the 4 calls are in flight together
 
     def handler(req):
         n = int(req.get_json()["messages"][0]["content"])
-        time.sleep(delays[n])
+        all_in_flight.wait()
+        time.sleep(delays[n])  # later requests answer first
         return Response(json.dumps(completion({"content": f"answer {n}"})), content_type="application/json")
 
     threaded_server.expect_request("/v1/chat/completions").respond_with_handler(handler)
     b = backend("vllm", threaded_server, concurrency=4)
-    start = time.perf_counter()
     raws = b.run([request("vllm", content=str(n)) for n in range(4)])
-    elapsed = time.perf_counter() - start
     assert [r.payload["choices"][0]["message"]["content"] for r in raws] == [f"answer {n}" for n in range(4)]
     arrival = [req.get_json()["messages"][0]["content"] for req, _ in threaded_server.log]
     assert sorted(arrival) == ["0", "1", "2", "3"]
-    assert elapsed < sum(delays)  # they were in flight together
+    assert not all_in_flight.broken
 
 
 def test_first_failure_in_request_order(httpserver):

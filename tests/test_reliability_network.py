@@ -222,7 +222,7 @@ def test_stream_broken_midway_is_one_line_and_nothing_recorded(project, behaviou
     assert server.connections == 1
     line = _one_failure_line(result, *fragments)
     assert "nothing was recorded" in line
-    assert elapsed < 2.4  # the timeout, not the server's silence, ended it
+    assert elapsed < 10  # the timeout ended it: the server alone would go on for ever (bound loose for busy machines)
     assert unchanged()
 
 

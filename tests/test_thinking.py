@@ -22,10 +22,12 @@ from pytest_reasoning.thinking import sentence_spans
         pytest.param("  Austin \n", ("", "Austin"), id="no-tags-stripped"),
         pytest.param("<think>\nDallas is in Texas, so", ("Dallas is in Texas, so", ""), id="truncated-inside-thinking"),
         pytest.param("Sure.<think>Dallas", ("Dallas", "Sure."), id="text-before-unclosed-tag"),
-        pytest.param("<think>a</think>b</think>Austin", ("ab", "Austin"), id="several-closing-split-at-last"),
+        pytest.param("<think>a</think>b</think>Austin", ("a\n\nb", "Austin"), id="several-closing-split-at-last"),
         pytest.param("<think>\n\n</think>\n\nAustin", ("", "Austin"), id="thinking-disabled"),
         pytest.param("<think></think>", ("", ""), id="only-empty-tags"),
-        pytest.param("<think>r</think>Aus<think>tin", ("r", "Austin"), id="stray-open-tag-in-answer"),
+        pytest.param("<think>r</think>Aus<think>tin", ("r", "Aus\n\ntin"), id="stray-open-tag-in-answer"),
+        pytest.param("<think>Dallas.</think>Let me look again.<think>Texas.</think>Austin",
+                     ("Dallas.\n\nLet me look again.\n\nTexas.", "Austin"), id="interleaved-thinking-blocks"),
         pytest.param("<think>テキサス州</think>オースティン", ("テキサス州", "オースティン"), id="japanese"),
     ],
 )
@@ -44,9 +46,9 @@ def test_split_thinking_custom_tags():
 
 
 def test_split_thinking_removing_a_tag_does_not_eat_text_it_joins():
-    # "</th" + "<think>" + "ink>": removing the tag joins text into "</think>", which is
-    # the model's text, not a tag, and must not be dropped by a second removal pass.
-    assert split_thinking("</th<think>ink>x</think>Austin") == ("</think>x", "Austin")
+    # "</th" + "<think>" + "ink>": the text around a removed tag is the model's text and
+    # is never re-read as a tag (the tag becomes a paragraph break).
+    assert split_thinking("</th<think>ink>x</think>Austin") == ("</th\n\nink>x", "Austin")
 
 
 # -- split_thinking: properties -----------------------------------------------------
