@@ -11,8 +11,9 @@ the same parser as a live call.  Writes are atomic and redacted.
 from __future__ import annotations
 
 import json
-import uuid
 import os
+import re
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,13 +61,12 @@ def _locked(folder: Path) -> Iterator[None]:
 def dump_cassette(body: dict[str, Any]) -> str:
     """Cassette JSON: indented, non-ASCII unescaped, and each streamed chunk on one
     line, so a re-recording's diff reads chunk by chunk."""
-    compact: dict[str, str] = {}
-    nonce = uuid.uuid4().hex  # placeholders no recorded text can contain
+    lines: list[str] = []
+    nonce = uuid.uuid4().hex  # a placeholder no recorded text can contain
 
     def one_line(chunk: Any) -> str:
-        token = f"\x00{nonce}-{len(compact)}\x00"
-        compact[json.dumps(token)] = json.dumps(chunk, ensure_ascii=False)
-        return token
+        lines.append(json.dumps(chunk, ensure_ascii=False))
+        return f"{nonce}-{len(lines) - 1}"
 
     marked = {**body, "interactions": []}
     for entry in body["interactions"]:
@@ -75,8 +75,8 @@ def dump_cassette(body: dict[str, Any]) -> str:
             response = {**response, "payload": [one_line(c) for c in response["payload"]]}
         marked["interactions"].append({**entry, "response": response})
     text = json.dumps(marked, ensure_ascii=False, indent=1)
-    for token, line in compact.items():
-        text = text.replace(token, line, 1)
+    # One pass over the text (linear in its size, however many chunks there are).
+    text = re.sub(f'"{nonce}-(\\d+)"', lambda m: lines[int(m.group(1))], text)
     return text + "\n"
 
 
