@@ -39,14 +39,16 @@ def pytest_configure(config: pytest.Config) -> None:
     validate_config(config)
     match_mirrored_paths()
     config.stash[STATE] = SessionState()
+    config.pluginmanager.register(KeepSnapshotsOfFailedTests(config), "reasoning-keep-snapshots")
     keys = [resolve(config, "api_key")] + [os.environ.get(f"{b.upper()}_API_KEY") for b in API_BACKENDS]
     config.stash[SECRETS] = remember_secrets(*keys)
 
 
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection: a deselected test's marker is not read
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Reject a ``@pytest.mark.reasoning`` with an unknown argument or a bad value: a
-    usage error, or, in a pytest-xdist worker (where a usage error would surface as an
-    INTERNALERROR), an error of each test that carries it."""
+    """Reject a ``@pytest.mark.reasoning`` with an unknown argument or a bad value on a
+    selected test: a usage error, or, in a pytest-xdist worker (where a usage error
+    would surface as an INTERNALERROR), an error of each test that carries it."""
     for item in items:
         try:
             for mark in item.iter_markers(MARKER):
@@ -88,6 +90,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         for problem in state.close():
             config.get_terminal_writer().line(f"pytest-reasoning: {problem}", red=True)
     forget_secrets(config.stash.get(SECRETS, ()))
+
+
+class KeepSnapshotsOfFailedTests:
+    """A test that failed in setup or call never reached, or never finished, its
+    snapshot assertions, so its snapshots are not "unused": syrupy is told to treat
+    it as skipped, and ``--snapshot-update`` after a failed model call, a missing key
+    or an edited prompt deletes nothing.  (syrupy deletes the snapshots of any
+    selected test that did not assert them; it has no public hook for this, so its
+    session's ``ran_item`` is called, and nothing happens if a release lacks it.)"""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)  # after syrupy recorded the outcome
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and report.when in ("setup", "call"):
+            ran_item = getattr(getattr(self.config, "_syrupy", None), "ran_item", None)
+            if ran_item is not None:
+                ran_item(report.nodeid, "skipped")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -460,6 +460,19 @@ def test_deleted_test_makes_snapshot_unused_and_update_deletes_it(snapshot_proje
     assert (snapshot_project.path / SNAP_DIR / "test_trace.json").exists()
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_snapshot_update_after_failed_calls_deletes_nothing(snapshot_project, workers):
+    (snapshot_project.path / "cassettes" / "test_snap.json").unlink()  # every call now fails
+    before = sorted((snapshot_project.path / SNAP_DIR).iterdir())
+    assert len(before) == 2
+    result = snapshot_project.runpytest("--snapshot-update", *workers)
+    result.assert_outcomes(failed=2)
+    assert "deleted" not in result.stdout.str()
+    assert sorted((snapshot_project.path / SNAP_DIR).iterdir()) == before
+    result = snapshot_project.runpytest(*workers)  # nor are they reported unused
+    assert "unused" not in result.stdout.str()
+
+
 def test_exact_mode_fails_on_rewording(snapshot_project):
     set_recording(snapshot_project, reasoning="ダラスはテキサスにある。よって州都はオースティン。")
     result = snapshot_project.runpytest("-k", "test_trace")
@@ -503,3 +516,20 @@ def test_stable_mode_from_marker_fails_when_answer_verdict_changes(snapshot_proj
     result = snapshot_project.runpytest("-k", "checked")
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(["*checks.answer*False -> True*"])
+
+
+def test_a_bad_marker_on_a_deselected_test_does_not_stop_the_run(pytester):
+    pytester.makepyfile(test_m="""
+import pytest
+
+@pytest.mark.reasoning(modle="x")
+def test_typo(reasoning_model):
+    pass
+
+def test_ok():
+    assert True
+""")
+    pytester.runpytest("-k", "test_ok").assert_outcomes(passed=1, deselected=1)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown @pytest.mark.reasoning argument 'modle'*"])
