@@ -2,8 +2,8 @@
 
 Removes: the values of keys named like credentials (``authorization``, ``api_key``,
 ``cookie``, ...), any known secret value given by the caller (the API key in use),
-and strings shaped like keys (``sk-...``, ``Bearer ...``, ``AIza...``, long hex or
-base64 tokens after ``key=`` / ``token=``).
+strings shaped like keys (``sk-...``, ``Bearer ...``, ``AIza...``, long hex or
+base64 tokens after ``key=`` / ``token=``) and the ``user:password`` of URLs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["redact", "redact_text", "redact_chunks", "remember_secrets", "forget_secrets", "REDACTED"]
+__all__ = [
+    "redact",
+    "redact_text",
+    "redact_chunks",
+    "remember_secrets",
+    "forget_secrets",
+    "is_secret",
+    "REDACTED",
+    "MIN_KNOWN_SECRET",
+    "PLACEHOLDER_KEYS",
+]
 
 #: What a secret is replaced with.
 REDACTED = "<redacted>"
@@ -21,16 +31,33 @@ REDACTED = "<redacted>"
 #: environment), redacted everywhere even when given no ``secrets``: a key of no known
 #: shape echoed in a completion must not reach a snapshot or a failure message either.
 _KNOWN: set[str] = set()
-#: Shorter values (``EMPTY``, ``anything``, ``dummy-key``) are placeholders that servers
-#: without authentication accept, not secrets; blanking them would blank ordinary words.
-#: Real provider keys are far longer (DeepSeek, DashScope, OpenRouter: 32+ characters).
-MIN_KNOWN_SECRET = 16
+#: Shorter values (``EMPTY``, ``none``, ``ollama``) are placeholders that servers without
+#: authentication accept, not secrets; blanking them would blank ordinary words.  Real
+#: provider keys are far longer (DeepSeek, DashScope, OpenRouter: 32+ characters); a
+#: self-chosen ``vllm serve --api-key`` or ``llama-server --api-key`` may be short.
+MIN_KNOWN_SECRET = 8
+#: Longer placeholders seen in servers' docs and examples (compared case-insensitively):
+#: not secrets, and words a reasoning may contain.
+PLACEHOLDER_KEYS = frozenset({
+    "anything", "dummy-key", "fake-key", "lm-studio", "not-needed", "no-key", "nokey", "not-used",
+    "placeholder", "sk-no-key-required", "token-abc123", "your-api-key", "api-key", "none-needed",
+})
+
+
+def is_secret(value: object) -> bool:
+    """True for a value worth redacting: a ``str`` of :data:`MIN_KNOWN_SECRET`+
+    characters that is not one of :data:`PLACEHOLDER_KEYS`."""
+    return (
+        isinstance(value, str)
+        and len(value.strip()) >= MIN_KNOWN_SECRET
+        and value.strip().lower() not in PLACEHOLDER_KEYS
+    )
 
 
 def remember_secrets(*values: str | None) -> tuple[str, ...]:
-    """Redact ``values`` (:data:`MIN_KNOWN_SECRET`+ characters each) from now on;
-    returns those added."""
-    added = tuple(v for v in values if isinstance(v, str) and len(v.strip()) >= MIN_KNOWN_SECRET and v not in _KNOWN)
+    """Redact ``values`` (those that pass :func:`is_secret`) from now on; returns those
+    added."""
+    added = tuple(v for v in values if is_secret(v) and v not in _KNOWN)
     _KNOWN.update(added)
     return added
 
@@ -48,16 +75,18 @@ _SECRET_SHAPES = re.compile(
     r"(?:\bBearer\s+[A-Za-z0-9._~+/=-]{8,}"
     r"|\bsk-[A-Za-z0-9_-]{16,}"
     r"|\bAIza[0-9A-Za-z_-]{30,}"
-    r"|\b(?:api[-_]?key|access[-_]?token|token|key)=[A-Za-z0-9._~+/-]{8,})",
+    r"|\b(?:api[-_]?key|access[-_]?token|token|key)=[A-Za-z0-9._~+/-]{8,}"
+    r"|(?<=://)[^\s/@:]*:[^\s/@]+(?=@))",  # user:password in a URL
     re.IGNORECASE,
 )
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each known secret (:data:`MIN_KNOWN_SECRET`+ characters) and each
-    key-shaped string replaced by ``<redacted>``."""
+    """``text`` with each known secret (see :func:`is_secret`), each key-shaped string
+    and the password of each ``scheme://user:password@host`` URL replaced by
+    ``<redacted>``."""
     for secret in sorted({*secrets, *_KNOWN}, key=len, reverse=True):
-        if secret and len(secret) >= MIN_KNOWN_SECRET:
+        if is_secret(secret):
             text = text.replace(secret, REDACTED)
     return _SECRET_SHAPES.sub(REDACTED, text)
 
@@ -66,7 +95,7 @@ def _secret_spans(text: str, secrets: Iterable[str]) -> list[tuple[int, int]]:
     """Merged ``(start, end)`` spans of known secrets and key shapes in ``text``."""
     spans = [m.span() for m in _SECRET_SHAPES.finditer(text)]
     for secret in {*secrets, *_KNOWN}:
-        if secret and len(secret) >= MIN_KNOWN_SECRET:
+        if is_secret(secret):
             at = text.find(secret)
             while at >= 0:
                 spans.append((at, at + len(secret)))

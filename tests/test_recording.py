@@ -115,6 +115,11 @@ def test_redact_text_shapes_and_known_secrets():
     # a placeholder key for a server without authentication is not a secret
     assert redact_text("is there anything in Dallas", ["anything"]) == "is there anything in Dallas"
     assert redact_text("the-key-1234567890 here", ["the-key-1234567890"]) == f"{REDACTED} here"
+    # a self-chosen server key may be short (vllm serve --api-key): 8+ characters are redacted
+    assert redact_text("echo hunter2pass99", ["hunter2pass99"]) == f"echo {REDACTED}"
+    assert redact_text("use sk-no-key-required", ["sk-no-key-required"]) == "use sk-no-key-required"
+    assert redact_text("at http://admin:Sup3rS3cret@10.0.0.1:8000/v1 down") == f"at http://{REDACTED}@10.0.0.1:8000/v1 down"
+    assert redact_text("mail me at a@b.c or see http://h/x@y") == "mail me at a@b.c or see http://h/x@y"
     assert redact_text("ordinary reasoning: wait, sk-is a prefix") == "ordinary reasoning: wait, sk-is a prefix"
 
 

@@ -10,6 +10,7 @@ other file) and the captured terminal output are then searched for it.
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from werkzeug import Response
@@ -139,3 +140,21 @@ def test_planted_key_is_in_no_file_and_no_output(pytester, httpserver, monkeypat
     replay.assert_outcomes(passed=2, failed=2, deselected=3)
     assert len(httpserver.log) == 0
     assert _leaks(pytester.path, replay.stdout.str() + replay.stderr.str(), key) == []
+
+
+def test_password_in_base_url_is_not_in_output_or_junitxml(pytester, monkeypatch):
+    monkeypatch.delenv("VLLM_API_KEY", raising=False)
+    pytester.makepyfile(test_url="def test_call(reasoning_model):\n    reasoning_model('hi')\n")
+    password = "Sup3rS3cretPassw0rd"
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = pytester.runpytest(
+        "--reasoning-backend=vllm", "--reasoning-model=m", "--reasoning-record-mode=all", "--reasoning-max-retries=0",
+        f"--reasoning-base-url=http://admin:{password}@127.0.0.1:{port}/v1", "--junitxml=report.xml",
+    )
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str() + result.stderr.str()
+    assert "could not connect" in out or "cannot reach" in out or "refused" in out, out
+    assert password not in out
+    assert password not in (pytester.path / "report.xml").read_text(encoding="utf-8")
