@@ -181,19 +181,23 @@ def validate_config(config: pytest.Config) -> None:
             s.validate(value, f"ini {s.dest}")
 
 
-def validate_marker(kwargs: dict[str, Any], where: str) -> dict[str, Any]:
-    """Validate the keywords of one ``@pytest.mark.reasoning(...)``.
+def validate_marker(kwargs: dict[str, Any], where: str, call: str = "@pytest.mark.reasoning") -> dict[str, Any]:
+    """Validate the keywords of one ``@pytest.mark.reasoning(...)`` (or of another
+    ``call`` taking the same keywords, such as ``reasoning_model.using``).
 
     Raises:
         pytest.UsageError: an unknown keyword or a bad value (naming ``where``).
     """
     known = [k for k, s in SETTINGS.items() if s.marker]
     for key, value in kwargs.items():
-        if key not in known:
+        if key == "api_key":
             raise pytest.UsageError(
-                f"{where}: unknown @pytest.mark.reasoning argument {key!r}; valid: {', '.join(known)}"
+                f"{where}: {call}() takes no api_key: keys come from --reasoning-api-key or the environment "
+                "($<BACKEND>_API_KEY), never from test files"
             )
-        SETTINGS[key].validate(value, f"@pytest.mark.reasoning({key}=...) in {where}")
+        if key not in known:
+            raise pytest.UsageError(f"{where}: unknown {call} argument {key!r}; valid: {', '.join(known)}")
+        SETTINGS[key].validate(value, f"{call}({key}=...) in {where}")
     return kwargs
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from .backends import (
 )
 from .config import resolve, resolve_all, validate_marker
 from .backends.base import canonical_json
-from .recording import Cassette, CassetteError, MissingRecording, Recorder
+from .recording import Cassette, CassetteError, MissingRecording, Recorder, shown
 from .redaction import remember_secrets
 from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
 from .trace import Trace
@@ -48,6 +49,8 @@ class SessionState:
     def __init__(self) -> None:
         self.backends: dict[tuple[Any, ...], Backend] = {}
         self.cassettes: dict[Path, Cassette] = {}
+        #: snapshot file -> the node id of the first test that used it (name clashes).
+        self.snapshot_owners: dict[Path, str] = {}
         self.items: list[pytest.Item] = []
         self.ahead: dict[str, RawResponse] = {}
         self._gathered: set[tuple[Any, ...]] = set()
@@ -203,6 +206,20 @@ def _check_params(params: dict[str, Any]) -> str | None:
     return None
 
 
+def snapshot_name(item: pytest.Item) -> str:
+    """syrupy's name for ``item``'s snapshot: ``Class.test_name[params]``."""
+    return item.nodeid.split("::", 1)[-1].replace("::", ".")
+
+
+def command_line_id(item: pytest.Item) -> str:
+    """``item``'s node id as the command line takes it from the directory pytest was
+    started in (node ids are relative to the rootdir)."""
+    path, sep, rest = item.nodeid.partition("::")
+    start = item.config.invocation_params.dir
+    relative = os.path.relpath(item.config.rootpath / path, start) if start != item.config.rootpath else path
+    return f"{Path(relative).as_posix()}{sep}{rest}"
+
+
 def cassette_path(item: pytest.Item, folder: str) -> Path:
     """The cassette of ``item``'s test file: ``<test dir>/<folder>/<test file stem>.json``."""
     return item.path.parent / folder / f"{item.path.stem}.json"
@@ -214,7 +231,10 @@ def _messages(prompt: str | Sequence[dict[str, Any]], system: str | None) -> lis
     elif isinstance(prompt, Sequence) and all(isinstance(m, dict) and "role" in m for m in prompt):
         messages = [dict(m) for m in prompt]
     else:
-        raise TypeError("the prompt is a string or a list of chat messages like {'role': 'user', 'content': '...'}")
+        raise TypeError(
+            f"the prompt is a string or a list of chat messages like {{'role': 'user', 'content': '...'}}, "
+            f"not {type(prompt).__name__}"
+        )
     if system is not None:
         messages.insert(0, {"role": "system", "content": system})
     return messages
@@ -248,18 +268,25 @@ class ReasoningModel:
             raise pytest.UsageError(f"{item.nodeid}: {e}") from None
         self.live_settings = {**self.settings, "adapter": self.settings["adapter"] and self._locate(self.settings["adapter"])}
         self.location = self._locate(model)
+        path = cassette_path(item, self.settings["cassette_dir"])
+        if self.settings["record_mode"] != "off" and path.parent.exists() and not path.parent.is_dir():
+            raise pytest.UsageError(  # checked before any paid call whose answer could not be kept
+                f"{item.nodeid}: the cassette folder {shown(path.parent)} is a file; give "
+                "--reasoning-cassette-dir (or reasoning_cassette_dir) the name of a folder"
+            )
         self.recorder = Recorder(
-            state.cassette(cassette_path(item, self.settings["cassette_dir"])),
+            state.cassette(path),
             self.settings["record_mode"],
             lambda requests: state.live(self, requests),
-            rerun_hint=f"pytest '{item.nodeid}'",
+            rerun_hint=f"pytest '{command_line_id(item)}'",
             secrets=tuple(s for s in [self.settings.get("api_key")] if s),
             test=item.nodeid,
         )
         remember_secrets(self.settings.get("api_key"))  # also out of snapshots and failure messages
-        root = item.config.rootpath
-        path = snapshot_path_for(root, item.path, item.name)
-        self.snapshot_path = str(path.relative_to(root))
+        self.snapshot_path = None  # named in assertion failures when the test has a trace snapshot
+        if "trace_snapshot" in getattr(item, "fixturenames", ()):
+            root = item.config.rootpath
+            self.snapshot_path = str(snapshot_path_for(root, item.path, snapshot_name(item)).relative_to(root))
 
     def _locate(self, path: str) -> str:
         """A local model or adapter given as a relative path is found next to the test
@@ -278,8 +305,15 @@ class ReasoningModel:
         Raises:
             pytest.UsageError: an unknown keyword or a bad value.
         """
-        validate_marker(settings, f"{self.item.nodeid}: reasoning_model.using()")
-        return ReasoningModel(self.item, self.state, {**self.overrides, **settings})
+        __tracebackhide__ = True
+        try:
+            validate_marker(settings, self.item.nodeid, "reasoning_model.using")
+            model, problem = ReasoningModel(self.item, self.state, {**self.overrides, **settings}), None
+        except pytest.UsageError as e:
+            model, problem = None, str(e)
+        if problem:
+            self._fail(problem)
+        return model
 
     def __call__(self, prompt: str | Sequence[dict[str, Any]], *, system: str | None = None, **params: Any) -> Trace:
         """Run one prompt and return its :class:`Trace`.
@@ -308,12 +342,13 @@ class ReasoningModel:
         problem = _check_params(params)
         if isinstance(prompts, (str, dict)):
             problem = "reasoning_model.batch() takes a list of prompts; for one prompt call reasoning_model(prompt)"
+        try:
+            conversations = [tuple(_messages(p, system)) for p in prompts]
+        except TypeError as e:
+            conversations, problem = [], problem or str(e)
         if problem:
             self._fail(problem)
-        requests = [
-            Request(self.backend_name, self.model, tuple(_messages(p, system)), params, self.identity)
-            for p in prompts
-        ]
+        requests = [Request(self.backend_name, self.model, c, params, self.identity) for c in conversations]
         try:
             raws, problem = self.recorder.run(requests), None
         except (MissingRecording, CassetteError, BackendError) as e:
@@ -368,5 +403,14 @@ def reasoning_model(request: pytest.FixtureRequest):
 def trace_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot`` with the trace extension (``assert trace == trace_snapshot``),
     comparing exactly or only stable parts per the ``snapshot_mode`` setting."""
-    mode = resolve(request.config, "snapshot_mode", request.node)
+    item, state = request.node, request.config.stash[STATE]
+    path = snapshot_path_for(request.config.rootpath, item.path, snapshot_name(item))
+    owner = state.snapshot_owners.setdefault(path, item.nodeid)
+    if owner != item.nodeid:
+        pytest.fail(
+            f"{item.nodeid} and {owner} would share the snapshot {shown(path)}: their names differ only in "
+            "characters a file name cannot hold; give them parametrize ids that differ in letters or digits",
+            pytrace=False,
+        )
+    mode = resolve(request.config, "snapshot_mode", item)
     return snapshot.use_extension(StableTraceSnapshotExtension if mode == "stable" else TraceSnapshotExtension)

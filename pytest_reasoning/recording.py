@@ -136,6 +136,13 @@ class Cassette:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             raise CassetteError(f"cassette {shown(self.path)} is not UTF-8 text; {how}") from None
+        except IsADirectoryError:
+            raise CassetteError(
+                f"cassette {shown(self.path)} is a folder, not a file; move it away (the cassette of "
+                f"{self.path.stem}.py is written there)"
+            ) from None
+        except OSError as e:
+            raise CassetteError(f"cassette {shown(self.path)} cannot be read ({e.strerror or e})") from None
         except json.JSONDecodeError as e:
             raise CassetteError(f"cassette {shown(self.path)} is corrupt (line {e.lineno}: {e.msg}); {how}") from None
         if not isinstance(data, dict) or data.get("format") != CASSETTE_FORMAT:

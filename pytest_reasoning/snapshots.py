@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from .diff import stable_view, summary_lines
@@ -85,11 +86,14 @@ class TraceSnapshotExtension(SingleFileSnapshotExtension):
     def serialize(self, data: Any, **kwargs: Any) -> str:
         """Serialise a :class:`Trace` (see :func:`serialize_trace`).
 
-        Raises:
-            TypeError: ``data`` is not a Trace.
+        Fails the test (one line) when ``data`` is not a Trace.
         """
         if not isinstance(data, Trace):
-            raise TypeError(f"the trace snapshot takes a pytest_reasoning.Trace, got {type(data).__name__}")
+            pytest.fail(
+                f"trace_snapshot compares pytest_reasoning.Trace objects, not {type(data).__name__}; "
+                "use syrupy's snapshot fixture for other data",
+                pytrace=False,
+            )
         return serialize_trace(data)
 
     @classmethod

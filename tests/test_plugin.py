@@ -83,7 +83,8 @@ def test_bad_ini_value_is_a_usage_error(pytester):
         ('record_mode="sometimes"', "invalid @pytest.mark.reasoning(record_mode=...) in test_m.py::test_x 'sometimes'; "
                                     "valid: none, once"),
         ('backend="gpt"', "valid: openai, deepseek"),
-        ('api_key="sk-x"', "unknown @pytest.mark.reasoning argument 'api_key'"),
+        ('api_key="sk-x"', "@pytest.mark.reasoning() takes no api_key: keys come from --reasoning-api-key or the "
+                           "environment"),
         ('"deepseek"', "test_m.py::test_x: @pytest.mark.reasoning takes keyword arguments only"),
     ],
 )
@@ -167,9 +168,10 @@ def test_replayed(reasoning_model):
     assert_reasoning_path(trace, ["ダラス", "テキサス", "オースティン"])
 
 @DEEPSEEK
-def test_wrong_answer_names_snapshot(reasoning_model):
+def test_wrong_answer_names_snapshot(reasoning_model, trace_snapshot):
     trace = reasoning_model({PROMPT!r}, thinking=True)
     assert_answer(trace, equals="Houston")
+    assert trace == trace_snapshot
 """
 
 
@@ -195,6 +197,12 @@ def test_failed_assertion_names_the_snapshot_file(replay_project):
         "*answer: オースティン",
         "*snapshot: snapshots/test_replay/test_wrong_answer_names_snapshot.json",
     ])
+    # a test without a trace snapshot names none
+    replay_project.makepyfile(test_replay=REPLAY_TESTS.replace(", trace_snapshot)", ")").replace(
+        "    assert trace == trace_snapshot\n", ""))
+    result = replay_project.runpytest("-k", "wrong_answer")
+    result.assert_outcomes(failed=1, deselected=1)
+    assert "answer does not equal 'Houston'" in result.stdout.str() and "snapshot:" not in result.stdout.str()
 
 
 def test_changed_prompt_fails_with_how_to_record(replay_project):

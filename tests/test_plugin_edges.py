@@ -177,3 +177,83 @@ def test_detour_pattern_is_checked_in_the_form_that_runs():
 
     with pytest.raises(ValueError, match="does not compile"):
         Detour("x", patterns=["[b-ａ]"])  # valid as written, invalid once NFKC-normalised
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("reasoning_model(42)", "the prompt is a string or a list of chat messages like {'role': 'user', "
+                                "'content': '...'}, not int"),
+        ("reasoning_model.using(adaptor='x')", "test_edges.py::test_call: unknown reasoning_model.using argument "
+                                               "'adaptor'; valid: backend, model"),
+        ("reasoning_model.using(api_key='k')", "reasoning_model.using() takes no api_key"),
+        ("assert {'a': 1} == trace_snapshot", "trace_snapshot compares pytest_reasoning.Trace objects, not dict; "
+                                              "use syrupy's snapshot fixture for other data"),
+    ],
+)
+def test_misuse_in_a_test_body_is_one_line(project, body, message):
+    project.makepyfile(test_edges=f"""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        def test_call(reasoning_model, trace_snapshot):
+            {body}
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{message}*"])
+    assert "Traceback" not in result.stdout.str() and "fixtures.py" not in result.stdout.str()
+
+
+def test_cassette_path_that_is_a_folder_fails_its_tests_not_the_run(project):
+    (project.path / "cassettes" / "test_edges.json").unlink()
+    (project.path / "cassettes" / "test_edges.json").mkdir()
+    project.makepyfile(test_edges=f"""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        def test_call(reasoning_model):
+            reasoning_model({PROMPT!r})
+        def test_other():
+            pass
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*cassette cassettes/test_edges.json is a folder, not a file; move it away*"])
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
+def test_cassette_dir_that_is_a_file_fails_before_any_call(project, httpserver):
+    (project.path / "afile").write_text("x")
+    project.makepyfile(test_edges=f"""
+        def test_call(reasoning_model):
+            reasoning_model({PROMPT!r})
+    """)
+    result = project.runpytest("--reasoning-backend=vllm", "--reasoning-model=m", "--reasoning-cassette-dir=afile",
+                               f"--reasoning-base-url={httpserver.url_for('/v1')}", "--reasoning-record-mode=all")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*the cassette folder afile is a file; give --reasoning-cassette-dir*"])
+    assert httpserver.log == []  # nothing paid for that could not be kept
+
+
+def test_parametrize_ids_that_share_a_snapshot_file_are_refused(project):
+    project.makepyfile(test_edges=f"""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        @pytest.mark.parametrize("x", ["a/b", "ab"], ids=["a/b", "ab"])
+        def test_ids(reasoning_model, trace_snapshot, x):
+            assert reasoning_model({PROMPT!r}) == trace_snapshot
+    """)
+    result = project.runpytest("--snapshot-update", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*test_ids?ab? and test_edges.py::test_ids?a/b? would share the snapshot*"])
+
+
+def test_rerun_hint_works_from_the_folder_pytest_was_started_in(project, monkeypatch):
+    sub = project.mkpydir("sub")
+    (sub / "test_deep.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.reasoning(backend='deepseek', model='deepseek-reasoner')\n"
+        "def test_q(reasoning_model):\n    reasoning_model('not recorded')\n", encoding="utf-8")
+    monkeypatch.chdir(sub)
+    result = project.runpytest("test_deep.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*record it with: pytest 'test_deep.py::test_q' --reasoning-record-mode=once*"])
