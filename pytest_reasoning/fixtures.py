@@ -118,6 +118,8 @@ class SessionState:
         results = dict(zip([*own, *extra], raws))
         self.ahead.update({k: v for k, v in results.items() if k in extra and v is not None})
         if failure is not None and any(results.get(k) is None for k in own):
+            # the answers that did come (paid for) go back with the failure, to be recorded
+            failure.partial = [results[k] if results.get(k) is not None else self.ahead.pop(k, None) for k in keys]
             raise failure
         return [results[k] if results.get(k) is not None else self.ahead.pop(k) for k in keys]
 

@@ -268,17 +268,33 @@ class Recorder:
         if missing and not may_record:
             raise MissingRecording(self._missing_message(requests[missing[0]]))
         if missing:
-            live = self._live([requests[i] for i in missing])
-            for i, raw in zip(missing, live):  # never record what a replay could not read
-                try:
-                    to_trace(requests[i], raw)
-                except Exception as e:
-                    raise BackendError(f"the {requests[i].backend} response to this request cannot be read "
-                                       f"({_one_line(e)}); nothing was recorded") from None
-            for i, raw in zip(missing, live):
-                self.cassette.record(requests[i], raw, self._secrets, self.test)
-                out[i] = self.cassette.lookup(requests[i])  # as recorded (redacted): the same trace a replay gives
+            try:
+                live = self._live([requests[i] for i in missing])
+            except BackendError as e:  # keep the answers that did come (they were paid for)
+                partial = getattr(e, "partial", None) or []
+                if len(partial) == len(missing):
+                    self._record([(i, raw) for i, raw in zip(missing, partial) if raw is not None], requests, out)
+                raise
+            self._record(list(zip(missing, live)), requests, out)
         return out  # type: ignore[return-value]
+
+    def _record(
+        self, answered: list[tuple[int, RawResponse]], requests: list[Request], out: list[RawResponse | None]
+    ) -> None:
+        """Record each ``(index, response)``, and put the recorded form in ``out``.
+
+        Raises:
+            BackendError: a response a replay could not read (then nothing is recorded).
+        """
+        for i, raw in answered:  # never record what a replay could not read
+            try:
+                to_trace(requests[i], raw)
+            except Exception as e:
+                raise BackendError(f"the {requests[i].backend} response to this request cannot be read "
+                                   f"({_one_line(e)}); nothing was recorded") from None
+        for i, raw in answered:
+            self.cassette.record(requests[i], raw, self._secrets, self.test)
+            out[i] = self.cassette.lookup(requests[i])  # as recorded (redacted): the same trace a replay gives
 
     def unreadable_message(self, error: BaseException) -> str:
         """One line for a response the parser cannot read (a hand-edited or foreign

@@ -541,3 +541,26 @@ def test_ok():
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown @pytest.mark.reasoning argument 'modle'*"])
+
+
+def test_batch_with_one_failed_call_keeps_the_paid_answers(pytester, httpserver, monkeypatch):
+    from werkzeug import Response
+
+    monkeypatch.delenv("VLLM_API_KEY", raising=False)
+
+    def handler(request):
+        prompt = request.get_json()["messages"][-1]["content"]
+        if prompt == "q2":
+            return Response(json.dumps({"error": {"message": "boom"}}), status=500, content_type="application/json")
+        return Response(json.dumps(completion({"content": f"answer {prompt}"})), content_type="application/json")
+
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_handler(handler)
+    pytester.makepyfile(test_batch="def test_b(reasoning_model):\n    reasoning_model.batch(['q1', 'q2', 'q3'])\n")
+    args = ["--reasoning-backend=vllm", "--reasoning-model=m", f"--reasoning-base-url={httpserver.url_for('/v1')}",
+            "--reasoning-max-retries=0", "--reasoning-record-mode=new_episodes"]
+    pytester.runpytest(*args).assert_outcomes(failed=1)
+    recorded = json.loads((pytester.path / "cassettes" / "test_batch.json").read_text(encoding="utf-8"))
+    assert sorted(e["request"]["messages"][0]["content"] for e in recorded["interactions"]) == ["q1", "q3"]
+    httpserver.clear_log()
+    pytester.runpytest(*args).assert_outcomes(failed=1)  # the re-run pays for q2 only
+    assert [req.get_json()["messages"][0]["content"] for req, _ in httpserver.log] == ["q2"]
