@@ -191,11 +191,15 @@ def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) ->
         if not hits:
             trace.checks.setdefault("path", {})[" -> ".join(_label(s) for s in steps)] = False
             anywhere = any(find_term(text, o) for o in options)
-            why = "appears only before the previous step" if anywhere else "never appears"
-            after = "" if k == 0 else f" after {labels[k - 1]!r} (char {position})"
+            if k == 0:
+                why = "never appears"
+            elif anywhere:
+                why = f"appears only before {labels[k - 1]!r} (which ends at char {position}), not after it"
+            else:
+                why = "never appears"
             _fail(
                 trace,
-                f"reasoning path broken at step {k + 1}/{len(steps)}: {labels[-1]!r} {why}{after}",
+                f"reasoning path broken at step {k + 1}/{len(steps)}: {labels[-1]!r} {why}",
                 f"  path: {' -> '.join(labels[:k])}{' -> ' if k else ''}[{labels[-1]}]",
                 f"  reasoning: {_excerpt(text, position) if text else NO_REASONING}",
             )

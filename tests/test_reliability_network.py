@@ -243,13 +243,17 @@ def test_sse_stream_ending_cleanly_before_done_and_finish_reason(project, httpse
          "sent a malformed response"),
         ("<html>502 Bad Gateway</html>", "text/html", "sent a malformed response (not JSON): <html>502 Bad Gateway"),
         ('{"detail": "queue full"}', "application/json", "answered without choices: {'detail': 'queue full'}"),
+        ("<html>502 Bad Gateway</html>", "text/html; stream", "answered the streamed request with no stream events "
+                                                               "(not an event stream: is the base URL that of the API?)"),
     ],
-    ids=["json", "sse-line", "html", "no-choices"],
+    ids=["json", "sse-line", "html", "no-choices", "html-to-a-stream"],
 )
 def test_malformed_body_is_one_line_and_nothing_recorded(project, httpserver, body, content_type, fragment):
     run, unchanged = project
+    streamed = content_type.endswith("stream")
+    content_type = content_type.removesuffix("; stream")
     httpserver.expect_request("/v1/chat/completions").respond_with_data(body, content_type=content_type)
-    result = run(httpserver.url_for("/v1"), stream=content_type == "text/event-stream")
+    result = run(httpserver.url_for("/v1"), stream=streamed)
     assert len(httpserver.log) == 1  # a 200 is not retried
     _one_failure_line(result, fragment)
     assert unchanged()

@@ -249,6 +249,11 @@ class OpenAIBackend(Backend):
                                 f"{self.timeout:g} s ({len(chunks)} chunks); raise --reasoning-timeout or lower "
                                 "max_tokens; nothing was recorded"
                             )
+                if not chunks:
+                    raise BackendError(
+                        f"the {self.name} server at {self.base_url} answered the streamed request with no "
+                        "stream events (not an event stream: is the base URL that of the API?); nothing was recorded"
+                    )
                 if not any(
                     c.get("finish_reason") is not None for chunk in chunks for c in chunk.get("choices") or []
                 ):
