@@ -95,7 +95,10 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def summary_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """The "What changed in the trace:" block shown first on a snapshot mismatch."""
-    changes = summarize(old, new) or ["(only wording; no change to answer, checks, size or finish)"]
+    changes = summarize(old, new)
+    if not changes:  # nothing reviewed changed: name the fields that did (usage, params, ...)
+        fields = sorted(str(k) for k in {*old, *new} if old.get(k) != new.get(k))
+        changes = [f"only {', '.join(fields)} changed" if fields else "(no change but the file's layout)"]
     return ["What changed in the trace:", *(f"  - {line}" for line in changes)]
 
 

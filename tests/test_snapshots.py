@@ -88,3 +88,11 @@ def test_example_snapshots_are_valid_serialisations():
         data = json.loads(file.read_text("utf-8"))
         assert {"answer", "reasoning", "stats", "checks"} <= set(data)
         assert data["stats"]["reasoning_sentences"] == len(data["reasoning"])
+
+
+def test_summary_names_fields_outside_the_reviewed_parts():
+    from pytest_reasoning.diff import summary_lines
+
+    old = {"answer": "Austin", "usage": {"prompt_tokens": 10}, "params": {"seed": 1}}
+    new = {"answer": "Austin", "usage": {"prompt_tokens": 12}, "params": {"seed": 1}}
+    assert summary_lines(old, new) == ["What changed in the trace:", "  - only usage changed"]
