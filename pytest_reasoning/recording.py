@@ -10,6 +10,7 @@ the same parser as a live call.  Writes are atomic and redacted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,7 +22,7 @@ from typing import Any
 
 from .backends.base import BackendError, RawResponse, Request, canonical_json, to_trace
 from .files import atomic_write_text
-from .redaction import redact, redact_chunks
+from .redaction import REDACTED, redact, redact_chunks
 
 __all__ = ["dump_cassette", "Cassette", "CassetteError", "MissingRecording", "Recorder", "CASSETTE_FORMAT", "CASSETTE_VERSION"]
 
@@ -95,6 +96,17 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def _entry_key(stored: str, request: dict[str, Any]) -> str:
+    """The key a recording is found under: the hash of its request as the file shows
+    it, so a request edited by hand (or a key edited by hand) is found by what the
+    request says; the stored key only when the request holds redacted text (its key
+    was computed before redaction)."""
+    if REDACTED in canonical_json(request):
+        return stored
+    wanted = {k: request.get(k) for k in ("backend", "model", "identity", "messages", "params")}
+    return hashlib.sha256(canonical_json(wanted).encode("utf-8")).hexdigest()
+
+
 class Cassette:
     """The recordings of one test file, keyed on the whole request.
 
@@ -162,8 +174,8 @@ class Cassette:
                     raise TypeError
                 request["backend"], request["model"], request.setdefault("identity", {})  # noqa: B018
                 RawResponse.from_dict(entry["response"])
-                out[entry["key"]] = {"request": request, "response": entry["response"],
-                                     "tests": list(entry.get("tests") or [])}
+                out[_entry_key(entry["key"], request)] = {"request": request, "response": entry["response"],
+                                                          "tests": list(entry.get("tests") or [])}
             except (KeyError, TypeError, AttributeError):
                 raise CassetteError(
                     f"cassette {shown(self.path)}: interaction {i} lacks key, request (backend, model, messages, "

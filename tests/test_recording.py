@@ -139,3 +139,19 @@ def test_atomic_write_replaces_and_cleans_up(tmp_path):
     with pytest.raises(TypeError):
         atomic_write_text(path, 42)  # type: ignore[arg-type]
     assert path.read_text("utf-8") == "two ✓" and [p.name for p in path.parent.iterdir()] == ["f.json"]
+
+
+def test_a_request_edited_by_hand_is_found_by_what_it_says(tmp_path):
+    path = tmp_path / "cassettes" / "test_x.json"
+    cassette = Cassette(path)
+    cassette.record(req(content="old question"), RawResponse("openai.chat.completion", completion({"content": "A"})))
+    cassette.save()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("old question", "new question"), encoding="utf-8")
+    edited = Cassette(path)
+    assert edited.lookup(req(content="old question")) is None  # the request says otherwise now
+    assert edited.lookup(req(content="new question")).payload["choices"][0]["message"]["content"] == "A"
+    data = json.loads(text)
+    data["interactions"][0]["key"] = "0" * 64  # a key edited by hand does not matter either
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert Cassette(path).lookup(req(content="old question")) is not None
