@@ -54,7 +54,8 @@ def _number(kind: type) -> Callable[[str, Any], Any]:
         try:
             number = kind(value)
         except (TypeError, ValueError):
-            raise pytest.UsageError(f"invalid {name} {value!r}: expected a {kind.__name__}") from None
+            what = "a whole number" if kind is int else "a number"
+            raise pytest.UsageError(f"invalid {name} {value!r}: expected {what} > 0") from None
         if not math.isfinite(number) or number <= 0:
             raise pytest.UsageError(f"invalid {name} {value!r}: must be > 0")
         return number

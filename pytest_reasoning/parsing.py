@@ -115,6 +115,8 @@ def _content_parts(content: Any) -> tuple[str, str]:
         return "", ""
     if isinstance(content, str):
         return content, ""
+    if isinstance(content, (int, float)) and not isinstance(content, bool):  # a bare number as the answer
+        return str(content), ""
     text, thinking = [], []
     for part in content if isinstance(content, list) else [content]:
         if isinstance(part, str):

@@ -58,7 +58,7 @@ def test_help_lists_every_option_and_ini_key(pytester):
         (["--reasoning-record-mode=sometimes"], f"invalid --reasoning-record-mode 'sometimes'; valid: {', '.join(RECORD_MODES)}"),
         (["--reasoning-snapshot-mode=fuzzy"], "invalid --reasoning-snapshot-mode 'fuzzy'; valid: exact, stable"),
         (["--reasoning-timeout=-3"], "invalid --reasoning-timeout '-3': must be > 0"),
-        (["--reasoning-concurrency=many"], "invalid --reasoning-concurrency 'many': expected a int"),
+        (["--reasoning-concurrency=many"], "invalid --reasoning-concurrency 'many': expected a whole number > 0"),
     ],
 )
 def test_bad_option_is_a_usage_error(pytester, args, message):

@@ -137,7 +137,7 @@ def test_unknown_model_on_the_server(project, httpserver):
     [
         ("reasoning_backend = gpt-4", "invalid ini reasoning_backend 'gpt-4'; valid: openai, deepseek"),
         ("reasoning_max_retries = -1", "invalid ini reasoning_max_retries '-1': must be >= 0"),
-        ("reasoning_timeout = soon", "invalid ini reasoning_timeout 'soon': expected a float"),
+        ("reasoning_timeout = soon", "invalid ini reasoning_timeout 'soon': expected a number > 0"),
     ],
 )
 def test_bad_ini_values_are_usage_errors(pytester, ini, message):
