@@ -292,10 +292,16 @@ class ReasoningModel:
 
     def _locate(self, path: str) -> str:
         """A local model or adapter given as a relative path is found next to the test
-        file, then under the rootdir; recording keys keep the string as written."""
+        file, then under the rootdir; recording keys keep the string as written.  A
+        missing path whose first folder exists there is a path too (so it is
+        reported missing, not looked up on the hub)."""
         if self.backend_name in LOCAL_BACKENDS and not Path(path).is_absolute():
-            for base in (self.item.path.parent, self.item.config.rootpath):
+            bases = (self.item.path.parent, self.item.config.rootpath)
+            for base in bases:
                 if (base / path).exists():
+                    return str(base / path)
+            for base in bases:  # "models/missing" with a models/ folder at hand: a path, not a hub id
+                if len(Path(path).parts) > 1 and (base / Path(path).parts[0]).is_dir():
                     return str(base / path)
         return path
 

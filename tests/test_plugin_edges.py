@@ -257,3 +257,12 @@ def test_rerun_hint_works_from_the_folder_pytest_was_started_in(project, monkeyp
     result = project.runpytest("test_deep.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*record it with: pytest 'test_deep.py::test_q' --reasoning-record-mode=once*"])
+
+
+def test_missing_model_under_an_existing_folder_is_reported_missing_not_fetched(pytester):
+    (pytester.path / "models").mkdir()
+    pytester.makepyfile(test_local="def test_q(reasoning_model):\n    reasoning_model('hi')\n")
+    result = pytester.runpytest("--reasoning-backend=transformers", "--reasoning-model=models/nonexistent",
+                                "--reasoning-record-mode=off")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*model directory '*models/nonexistent' not found; pass an existing directory*"])
