@@ -225,6 +225,10 @@ def test_timeout_is_explained(httpserver):
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(slow)
     with pytest.raises(BackendError, match=r"did not answer within 0.2 s; raise --reasoning-timeout"):
         backend("vllm", httpserver, timeout=0.2).run([request("vllm")])
+    # let the slow handler finish here: logged after this test, it would land in the next one's log
+    deadline = time.monotonic() + 5
+    while not httpserver.log and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_malformed_json(httpserver):
