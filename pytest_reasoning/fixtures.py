@@ -25,7 +25,7 @@ from .config import resolve, resolve_all, validate_marker
 from .backends.base import canonical_json
 from .recording import Cassette, CassetteError, MissingRecording, Recorder, shown
 from .redaction import remember_secrets
-from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension, snapshot_path_for
+from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension
 from .trace import Trace
 
 __all__ = ["ReasoningModel", "SessionState", "STATE", "CALL_PROBLEM", "PARAMS", "reasoning_model", "trace_snapshot"]
@@ -208,9 +208,13 @@ def _check_params(params: dict[str, Any]) -> str | None:
     return None
 
 
-def snapshot_name(item: pytest.Item) -> str:
-    """syrupy's name for ``item``'s snapshot: ``Class.test_name[params]``."""
-    return item.nodeid.split("::", 1)[-1].replace("::", ".")
+def snapshot_file(item: pytest.Item) -> Path:
+    """The file of ``item``'s (first) trace snapshot, named by syrupy's own rules."""
+    from syrupy.location import PyTestLocation
+
+    location = PyTestLocation(item)
+    name = TraceSnapshotExtension.get_snapshot_name(test_location=location)
+    return Path(TraceSnapshotExtension.dirname(test_location=location), f"{name}.{TraceSnapshotExtension.file_extension}")
 
 
 def command_line_id(item: pytest.Item) -> str:
@@ -287,21 +291,14 @@ class ReasoningModel:
         remember_secrets(self.settings.get("api_key"))  # also out of snapshots and failure messages
         self.snapshot_path = None  # named in assertion failures when the test has a trace snapshot
         if "trace_snapshot" in getattr(item, "fixturenames", ()):
-            root = item.config.rootpath
-            self.snapshot_path = str(snapshot_path_for(root, item.path, snapshot_name(item)).relative_to(root))
+            self.snapshot_path = shown(snapshot_file(item))
 
     def _locate(self, path: str) -> str:
         """A local model or adapter given as a relative path is found next to the test
-        file, then under the rootdir; recording keys keep the string as written.  A
-        missing path whose first folder exists there is a path too (so it is
-        reported missing, not looked up on the hub)."""
+        file, then under the rootdir; recording keys keep the string as written."""
         if self.backend_name in LOCAL_BACKENDS and not Path(path).is_absolute():
-            bases = (self.item.path.parent, self.item.config.rootpath)
-            for base in bases:
+            for base in (self.item.path.parent, self.item.config.rootpath):
                 if (base / path).exists():
-                    return str(base / path)
-            for base in bases:  # "models/missing" with a models/ folder at hand: a path, not a hub id
-                if len(Path(path).parts) > 1 and (base / Path(path).parts[0]).is_dir():
                     return str(base / path)
         return path
 
@@ -412,7 +409,7 @@ def trace_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot`` with the trace extension (``assert trace == trace_snapshot``),
     comparing exactly or only stable parts per the ``snapshot_mode`` setting."""
     item, state = request.node, request.config.stash[STATE]
-    path = snapshot_path_for(request.config.rootpath, item.path, snapshot_name(item))
+    path = snapshot_file(item)
     owner = state.snapshot_owners.setdefault(path, item.nodeid)
     if owner != item.nodeid:
         pytest.fail(

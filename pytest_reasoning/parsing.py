@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking
+from .thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking, strip_tags
 from .trace import BackendInfo, Trace, Usage
 
 __all__ = ["trace_from_openai", "trace_from_openai_stream", "as_dict", "REASONING_FIELDS"]
@@ -33,6 +33,9 @@ TRUNCATING_FINISH_REASONS = {"length", "max_tokens", "max_output_tokens", "model
 #: Magistral's thinking tokens, left in ``content`` by servers without its parser
 #: (Mistral's Magistral model cards: reasoning between ``[THINK]`` and ``[/THINK]``).
 MISTRAL_THINK_TAGS = ("[THINK]", "[/THINK]")
+#: How gpt-oss output in the harmony format starts when a server left it unparsed
+#: (with its special tokens, or with them dropped by the detokenizer).
+HARMONY_STARTS = ("<|channel|>", "<|start|>", "assistant<|channel|>", "analysis", "assistantfinal")
 
 
 def as_dict(obj: Any) -> Any:
@@ -62,24 +65,37 @@ def _loads(text: str | bytes, what: str) -> Any:
 
 
 def _stream_items(chunks: Iterable[Any] | str | bytes) -> Iterator[Any]:
-    """Chunks as objects/dicts; text (a whole SSE or NDJSON transcript, or its lines)
-    is read line by line: ``data:`` prefixes dropped, ``event:``/``id:``/``retry:``
-    fields, ``:`` comments, blank lines and ``[DONE]`` skipped."""
+    """Chunks as objects/dicts; text (a whole SSE or NDJSON transcript, its lines or
+    its events) is read line by line: ``data:`` prefixes dropped, ``event:`` / ``id:``
+    / ``retry:`` fields, ``:`` comments, blank lines and ``[DONE]`` skipped.
+
+    Raises:
+        ValueError: a line that is not JSON, or text that holds no chunk at all.
+    """
     if isinstance(chunks, (str, bytes)):
-        chunks = (chunks.decode("utf-8", "replace") if isinstance(chunks, bytes) else chunks).splitlines()
+        chunks = [chunks]
+    texts = found = 0
     for raw in chunks:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", "replace")
         if not isinstance(raw, str):
+            found += 1
             yield raw
             continue
-        line = raw.strip()
-        if line.startswith("data:"):
-            line = line[len("data:") :].strip()
-        elif not line or line.startswith((":", "event:", "id:", "retry:")):
-            continue
-        if line and line != "[DONE]":
-            yield _loads(line, "stream line")
+        texts += 1
+        for line in raw.splitlines():
+            line = line.strip()
+            if line.startswith("data:"):
+                line = line[len("data:") :].strip()
+            elif not line or line.startswith((":", "event:", "id:", "retry:")):
+                continue
+            if line == "[DONE]":
+                found += 1
+            elif line:
+                found += 1
+                yield _loads(line, "stream line")
+    if texts and not found:
+        raise ValueError("the stream text holds no chunk (no data: line and no JSON line)")
 
 
 def _details_text(details: Any) -> str:
@@ -121,6 +137,8 @@ def _content_parts(content: Any) -> tuple[str, str]:
     for part in content if isinstance(content, list) else [content]:
         if isinstance(part, str):
             text.append(part)
+        elif isinstance(part, (int, float)) and not isinstance(part, bool):
+            text.append(str(part))
         elif isinstance(part, Mapping):
             kind = str(part.get("type", "text"))
             if kind in ("thinking", "reasoning", "reasoning_text"):
@@ -179,16 +197,17 @@ def _build(
         tag_reasoning, content = split_thinking(content)
         if tag_reasoning and not reasoning.strip():
             reasoning, source = tag_reasoning, "<think> tags"
-    if has_think_tags(content, *MISTRAL_THINK_TAGS):  # Magistral's raw [THINK]...[/THINK]
-        tag_reasoning, content = split_thinking(content, *MISTRAL_THINK_TAGS)
-        if tag_reasoning and not reasoning.strip():
-            reasoning, source = tag_reasoning, "[THINK] tags"
-    if has_harmony_channels(content):  # gpt-oss output left unparsed by the server
-        harmony_reasoning, content = split_harmony(content)
-        if harmony_reasoning and not reasoning.strip():
-            reasoning, source = harmony_reasoning, "harmony channels"
+    # Markup a server left unparsed, read only where no field gave the reasoning and the
+    # content starts with it (elsewhere it is prose about the markup):
+    head = content.lstrip()
+    if not reasoning.strip() and head.startswith(MISTRAL_THINK_TAGS[0]):  # Magistral's raw [THINK]…[/THINK]
+        reasoning, content = split_thinking(content, *MISTRAL_THINK_TAGS)
+        source = "[THINK] tags"
+    elif not reasoning.strip() and head.startswith(HARMONY_STARTS) and has_harmony_channels(content):  # gpt-oss
+        reasoning, content = split_harmony(content)
+        source = "harmony channels"
     if has_think_tags(reasoning):  # a field that kept its tags (also when content had some)
-        reasoning = reasoning.replace("<think>", "").replace("</think>", "")
+        reasoning = strip_tags(reasoning)
 
     # DashScope's native API says "null" (a string) while the stream goes on.
     finish = None if finish_reason is None or finish_reason == "null" else str(finish_reason)
@@ -240,10 +259,21 @@ def _from_responses_api(data: Mapping[str, Any], **meta: Any) -> Trace:
     return trace
 
 
-def _error_text(error: Any) -> str:
-    if isinstance(error, Mapping):
-        return str(error.get("message") or error.get("code") or error)[:300]
-    return str(error)[:300]
+def _error_of(data: Mapping[str, Any], *, alone: bool = True) -> str | None:
+    """The message of an error body or stream line (OpenAI-style ``{"error": ...}``,
+    DashScope native ``{"code": ..., "message": "..."}``), ``None`` for anything else.
+    With ``alone`` (a whole body), only a body without ``choices`` / ``output`` is an
+    error; a stream chunk may carry both (OpenRouter: ``error`` beside a choice whose
+    ``finish_reason`` is ``"error"``)."""
+    if alone and ("choices" in data or "output" in data):
+        return None
+    error = data.get("error")
+    if error:
+        text = error.get("message") or error.get("code") or error if isinstance(error, Mapping) else error
+        return str(text)[:300]
+    if data.get("code") and isinstance(data.get("message"), str):
+        return f"{data['code']}: {data['message']}"[:300]
+    return None
 
 
 def _native_message(data: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | None:
@@ -256,7 +286,7 @@ def _native_message(data: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | Non
     - Ollama ``/api/generate``: ``response``, ``thinking``, the same counts;
     - DashScope native: ``output.choices[0].message`` (``reasoning_content``),
       ``usage.input_tokens`` / ``output_tokens``, ``finish_reason`` ``"null"``
-      while a stream goes on.
+      while a stream goes on; or ``output.text`` (``result_format="text"``).
     """
     if "choices" in data:
         return None
@@ -264,6 +294,8 @@ def _native_message(data: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | Non
     if isinstance(output, Mapping) and isinstance(output.get("choices"), list):
         choice = output["choices"][0] if output["choices"] and isinstance(output["choices"][0], Mapping) else {}
         return dict(choice.get("message") or {}), choice.get("finish_reason")
+    if isinstance(output, Mapping) and "text" in output:  # DashScope result_format="text"
+        return {"content": output.get("text")}, output.get("finish_reason")
     if isinstance(data.get("message"), Mapping):
         message = dict(data["message"])
     elif "done" in data and ("response" in data or "thinking" in data):
@@ -307,8 +339,9 @@ def trace_from_openai(
     meta = dict(messages=messages, params=params, backend=backend, latency_s=latency_s)
     if not isinstance(data, Mapping):
         raise ValueError(f"expected a chat completion object or dict, got {type(response).__name__}")
-    if data.get("error") and "choices" not in data:
-        raise ValueError(f"the response is an error, not a chat completion: {_error_text(data['error'])}")
+    error = _error_of(data)
+    if error:
+        raise ValueError(f"the response is an error, not a chat completion: {error}")
     native = _native_message(data)
     if native is not None:
         return _build(native[0], native[1], data, **meta)
@@ -365,8 +398,9 @@ def trace_from_openai_stream(
         if not isinstance(chunk, Mapping):
             raise ValueError(f"expected stream chunks (objects or dicts), got {type(raw).__name__}")
         saw_chunk = True
-        if chunk.get("error") and not chunk.get("choices"):  # an error sent mid-stream
-            summary["error"] = _error_text(chunk["error"])
+        error = _error_of(chunk, alone=False)
+        if error:  # an error sent mid-stream
+            summary["error"] = error
         if chunk.get("model") and "model" not in summary:
             summary["model"] = chunk["model"]
         for key in ("usage", "timings", "system_fingerprint"):

@@ -76,7 +76,7 @@ _SECRET_SHAPES = re.compile(
     r"|\bsk-[A-Za-z0-9_-]{16,}"
     r"|\bAIza[0-9A-Za-z_-]{30,}"
     r"|\b(?:api[-_]?key|access[-_]?token|token|key)=[A-Za-z0-9._~+/-]{8,}"
-    r"|(?<=://)[^\s/@:]*:[^\s/@]+(?=@))",  # user:password in a URL
+    r"|(?<=://)[^\s/@:?#]*:[^\s/?#]+(?=@))",  # user:password in a URL (up to the last @)
     re.IGNORECASE,
 )
 

@@ -10,6 +10,7 @@ import re
 
 __all__ = [
     "split_thinking",
+    "strip_tags",
     "split_harmony",
     "has_harmony_channels",
     "split_sentences",
@@ -61,14 +62,17 @@ def split_thinking(
         if open_at < 0:
             return "", text.strip()
         answer, reasoning = text[:open_at], text[open_at + len(open_tag) :]
-    return _strip_tags(reasoning, open_tag, close_tag), _strip_tags(answer, open_tag, close_tag)
+    return strip_tags(reasoning, open_tag, close_tag), strip_tags(answer, open_tag, close_tag)
 
 
-def _strip_tags(text: str, open_tag: str, close_tag: str) -> str:
+def strip_tags(text: str, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE) -> str:
+    """``text`` without think tags: each run of tags (and the whitespace around it)
+    inside the text becomes one blank line, at either end nothing; stripped."""
     # A stray tag inside a part (several thinking blocks, "<think>a</think>b<think>c")
     # becomes a paragraph break, so the blocks' sentences stay apart.  One pass: the
     # text around a removed tag is never re-read as a new tag.
-    return re.sub(rf"\s*(?:{re.escape(close_tag)}|{re.escape(open_tag)})\s*", "\n\n", text).strip()
+    tag = f"{re.escape(close_tag)}|{re.escape(open_tag)}"
+    return re.sub(rf"\s*(?:(?:{tag})\s*)+", "\n\n", text).strip()
 
 
 def has_think_tags(text: str | None, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE) -> bool:

@@ -260,10 +260,13 @@ def test_rerun_hint_works_from_the_folder_pytest_was_started_in(project, monkeyp
     result.stdout.fnmatch_lines(["*record it with: pytest 'test_deep.py::test_q' --reasoning-record-mode=once*"])
 
 
-def test_missing_model_under_an_existing_folder_is_reported_missing_not_fetched(pytester):
-    (pytester.path / "models").mkdir()
-    pytester.makepyfile(test_local="def test_q(reasoning_model):\n    reasoning_model('hi')\n")
-    result = pytester.runpytest("--reasoning-backend=transformers", "--reasoning-model=models/nonexistent",
-                                "--reasoning-record-mode=off")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*model directory '*models/nonexistent' not found; pass an existing directory*"])
+def test_ids_with_double_colons_get_syrupys_snapshot_names_and_no_false_clash(project):
+    project.makepyfile(test_edges=f"""
+        import pytest
+        @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
+        @pytest.mark.parametrize("x", ["fe80::1", "fe80.1"], ids=["fe80::1", "fe80.1"])
+        def test_ip(reasoning_model, trace_snapshot, x):
+            assert reasoning_model({PROMPT!r}) == trace_snapshot
+    """)
+    project.runpytest("--snapshot-update", "-p", "no:randomly").assert_outcomes(passed=2)
+    project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)

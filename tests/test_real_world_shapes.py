@@ -844,15 +844,32 @@ def test_harmony_leftovers(content, reasoning, answer):
 
 # Magistral raw output with its [THINK]...[/THINK] tokens left in content (a server without
 # Mistral's reasoning parser).  Source: the test cases of a public `remove_thinking_tags`
-# ("answer[THINK]truncated reasoning"); the closed form is a variation.
+# ("[THINK]" markup); the forms below are variations.
 @pytest.mark.parametrize(("content", "reasoning", "answer"), [
     ("[THINK]The user asks for 6*7.[/THINK]42", "The user asks for 6*7.", "42"),
-    ("answer[THINK]truncated", "truncated", "answer"),
+    ("[THINK]The user asks for 6*7, so", "The user asks for 6*7, so", ""),  # cut off while thinking
 ])
 def test_magistral_think_tokens_in_content(content, reasoning, answer):
     t = trace_from_openai({"choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                                         "finish_reason": "stop"}]})
     assert (t.reasoning, t.answer, t.reasoning_source) == (reasoning, answer, "[THINK] tags")
+
+
+# Markup written about in an answer is prose, not markup to split: it does not start the
+# content, or a reasoning field already holds the reasoning.
+@pytest.mark.parametrize(("message", "answer"), [
+    ({"content": "Type [THINK] to start, then [/THINK] to stop."}, "Type [THINK] to start, then [/THINK] to stop."),
+    ({"reasoning_content": "I think", "content": "[THINK] and [/THINK] wrap Magistral's reasoning."},
+     "[THINK] and [/THINK] wrap Magistral's reasoning."),
+    ({"content": "In harmony a message is <|channel|>analysis<|message|>text<|end|>. Done."},
+     "In harmony a message is <|channel|>analysis<|message|>text<|end|>. Done."),
+    ({"reasoning_content": "Explain.", "content": "<|channel|>final<|message|> is how gpt-oss marks answers."},
+     "<|channel|>final<|message|> is how gpt-oss marks answers."),
+])
+def test_markup_in_prose_is_left_alone(message, answer):
+    t = trace_from_openai({"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+    assert t.answer == answer
+    assert t.reasoning == message.get("reasoning_content", "")
 
 
 @pytest.mark.parametrize("finish", ["length", "LENGTH", "MAX_TOKENS", "model_length"])
@@ -933,3 +950,53 @@ def test_error_bodies_and_non_json_are_clear_value_errors(body, message):
 def test_a_stream_line_that_is_not_json_is_a_clear_value_error():
     with pytest.raises(ValueError, match="stream line is not JSON"):
         trace_from_openai_stream(["data: {not json"])
+
+
+
+def test_sse_events_given_one_per_item():
+    events = ['event: message\ndata: {"choices":[{"index":0,"delta":{"reasoning_content":"Hm."}}]}\n\n',
+              'event: message\ndata: {"choices":[{"index":0,"delta":{"content":"7"},"finish_reason":"stop"}]}\n\n']
+    t = trace_from_openai_stream(events)
+    assert (t.reasoning, t.answer, t.finish_reason) == ("Hm.", "7", "stop")
+
+
+@pytest.mark.parametrize("text", ["", "event: ping\n", ": keep-alive\n\n"])
+def test_stream_text_without_any_chunk_is_a_clear_value_error(text):
+    with pytest.raises(ValueError, match="holds no chunk"):
+        trace_from_openai_stream(text)
+
+
+# DashScope native API, result_format="text": `output.text` and `output.finish_reason`.
+# Source: Alibaba Cloud Model Studio DashScope API reference (the "text" result format).
+def test_dashscope_native_text_result_format():
+    t = trace_from_openai({"output": {"text": "42", "finish_reason": "stop"},
+                           "usage": {"input_tokens": 3, "output_tokens": 1}, "request_id": "r"})
+    assert (t.answer, t.finish_reason, t.usage) == ("42", "stop", Usage(3, 1, None, None))
+
+
+# DashScope native error body / stream line: top-level `code` and `message`.
+def test_dashscope_native_error():
+    body = {"code": "InvalidApiKey", "message": "Invalid API-key provided.", "request_id": "r"}
+    with pytest.raises(ValueError, match="InvalidApiKey: Invalid API-key provided."):
+        trace_from_openai(body)
+    t = trace_from_openai_stream([DASHSCOPE_NATIVE_STREAM[0], body])
+    assert t.truncated and t.extra["error"] == "InvalidApiKey: Invalid API-key provided."
+
+
+@pytest.mark.parametrize("content", [42, [42], [{"type": "text", "text": "4"}, 2]])
+def test_numeric_content_in_streams_and_lists(content):
+    chunks = [{"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": "stop"}]}]
+    assert trace_from_openai_stream(chunks).answer == "42"
+    assert trace_from_openai({"choices": [{"message": {"content": content}, "finish_reason": "stop"}]}).answer == "42"
+
+
+# OpenRouter documents mid-stream errors as a chunk with a top-level `error` AND a choice
+# whose finish_reason is "error" (openrouter.ai/docs, "Error handling": streaming).
+def test_openrouter_mid_stream_error_beside_a_choice():
+    chunks = [{"choices": [{"index": 0, "delta": {"reasoning": "Let me"}, "finish_reason": None}]},
+              {"id": "cmpl-abc", "object": "chat.completion.chunk", "provider": "openai",
+               "error": {"code": "server_error", "message": "Provider disconnected unexpectedly"},
+               "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]}]
+    t = trace_from_openai_stream(chunks)
+    assert (t.reasoning, t.finish_reason) == ("Let me", "error")
+    assert t.extra["error"] == "Provider disconnected unexpectedly"

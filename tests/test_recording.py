@@ -155,3 +155,16 @@ def test_a_request_edited_by_hand_is_found_by_what_it_says(tmp_path):
     data["interactions"][0]["key"] = "0" * 64  # a key edited by hand does not matter either
     path.write_text(json.dumps(data), encoding="utf-8")
     assert Cassette(path).lookup(req(content="old question")) is not None
+
+
+def test_params_with_integer_dict_keys_are_found_after_a_round_trip(tmp_path):
+    path = tmp_path / "cassettes" / "test_x.json"
+    request = Request("vllm", "m", MSG, {"extra_body": {"logit_bias": {9: 5, 10: -100}}})
+    cassette = Cassette(path)
+    cassette.record(request, RawResponse("openai.chat.completion", completion({"content": "A"})))
+    cassette.save()
+    again = Cassette(path)
+    assert again.lookup(request) is not None
+    again.record(request, RawResponse("openai.chat.completion", completion({"content": "B"})))
+    again.save()
+    assert len(json.loads(path.read_text(encoding="utf-8"))["interactions"]) == 1
