@@ -209,8 +209,8 @@ def _build(
     if has_think_tags(reasoning):  # a field that kept its tags (also when content had some)
         reasoning = strip_tags(reasoning)
 
-    # DashScope's native API says "null" (a string) while the stream goes on.
-    finish = None if finish_reason is None or finish_reason == "null" else str(finish_reason)
+    # DashScope's native API says "null" (a string), Ollama and others "", while a stream goes on.
+    finish = None if finish_reason in (None, "null", "") else str(finish_reason)
     extra: dict[str, Any] = {}
     for key in ("timings", "system_fingerprint", "error"):
         if response.get(key) is not None:
@@ -284,12 +284,16 @@ def _native_message(data: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | Non
     - Ollama ``/api/chat``: ``message`` (``content``, ``thinking``), ``done``,
       ``done_reason``, ``prompt_eval_count`` / ``eval_count``;
     - Ollama ``/api/generate``: ``response``, ``thinking``, the same counts;
+    - Anthropic-compatible ``/v1/messages`` (DeepSeek, MiniMax, Kimi): ``content``
+      parts ``thinking`` / ``text``, ``stop_reason``, ``usage.input_tokens``;
     - DashScope native: ``output.choices[0].message`` (``reasoning_content``),
       ``usage.input_tokens`` / ``output_tokens``, ``finish_reason`` ``"null"``
       while a stream goes on; or ``output.text`` (``result_format="text"``).
     """
     if "choices" in data:
         return None
+    if data.get("type") == "message" and isinstance(data.get("content"), list):  # Anthropic Messages
+        return {"content": data["content"]}, data.get("stop_reason")
     output = data.get("output")
     if isinstance(output, Mapping) and isinstance(output.get("choices"), list):
         choice = output["choices"][0] if output["choices"] and isinstance(output["choices"][0], Mapping) else {}
@@ -381,7 +385,9 @@ def trace_from_openai_stream(
     stream that ended without any ``finish_reason`` is marked ``truncated`` (it was
     cut off).  Native stream lines of Ollama (``message`` / ``response`` deltas,
     ``done``) and DashScope (``output.choices[].message`` with incremental output)
-    are read as deltas.  An ``error`` object sent mid-stream is kept in
+    are read as deltas, as are typed events of the OpenAI Responses API (a final
+    ``response.completed`` object wins) and of Anthropic-compatible Messages
+    endpoints; Groq's ``x_groq.usage`` counts when no ``usage`` is sent.  An ``error`` object sent mid-stream is kept in
     ``trace.extra["error"]`` (the trace is then truncated unless a finish reason
     came).
 
@@ -393,6 +399,7 @@ def trace_from_openai_stream(
     summary: dict[str, Any] = {}
     finish_reason = None
     saw_chunk = False
+    final: Mapping[str, Any] | None = None
     for raw in _stream_items(chunks):
         chunk = as_dict(raw)
         if not isinstance(chunk, Mapping):
@@ -403,12 +410,23 @@ def trace_from_openai_stream(
             summary["error"] = error
         if chunk.get("model") and "model" not in summary:
             summary["model"] = chunk["model"]
+        event = str(chunk.get("type") or "")
+        typed = event.startswith("response.") or event in ANTHROPIC_EVENTS
         for key in ("usage", "timings", "system_fingerprint"):
-            if chunk.get(key):
+            if chunk.get(key) and not (key == "usage" and typed):  # typed events add theirs up below
                 summary[key] = chunk[key]
         if _counts(chunk):
             summary["usage"] = _counts(chunk)
-        native = _native_message(chunk)
+        groq = chunk.get("x_groq")
+        if isinstance(groq, Mapping) and isinstance(groq.get("usage"), Mapping) and not chunk.get("usage"):
+            summary["usage"] = groq["usage"]  # older Groq streams report usage only there
+        if event.startswith("response.") and isinstance(chunk.get("response"), Mapping) and (
+            event in ("response.completed", "response.incomplete", "response.failed")
+        ):
+            final = chunk["response"]  # the whole Responses object: read it as a body
+            continue
+        native = _event_delta(chunk, summary) if typed else None
+        native = native or _native_message(chunk)
         choices = [{"delta": native[0], "finish_reason": native[1]}] if native else chunk.get("choices") or []
         for choice in choices:
             if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
@@ -424,7 +442,7 @@ def trace_from_openai_stream(
                     parts[name].extend(value)
                 else:
                     parts[name].append(value)
-            if choice.get("finish_reason") not in (None, "null"):  # DashScope native says "null"
+            if choice.get("finish_reason") not in (None, "null", ""):  # "null", "": not finished yet
                 finish_reason = choice["finish_reason"]
     message: dict[str, Any] = {}
     for name, values in parts.items():
@@ -439,9 +457,48 @@ def trace_from_openai_stream(
             for v in values:
                 flat.extend(v if isinstance(v, list) else [v])
             message[name] = flat
-    trace = _build(
-        message, finish_reason, summary, messages=messages, params=params, backend=backend, latency_s=latency_s
-    )
+    meta = dict(messages=messages, params=params, backend=backend, latency_s=latency_s)
+    if final is not None:
+        return _from_responses_api(final, **meta)
+    trace = _build(message, finish_reason, summary, **meta)
     if saw_chunk and finish_reason is None:
         trace.truncated = True
     return trace
+
+
+#: Event types of Anthropic-compatible Messages streams.
+ANTHROPIC_EVENTS = frozenset({
+    "message_start", "content_block_start", "content_block_delta", "content_block_stop",
+    "message_delta", "message_stop", "ping",
+})
+
+
+def _event_delta(chunk: Mapping[str, Any], summary: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """``(delta, finish_reason)`` of a typed stream event, OpenAI Responses
+    (``response.reasoning_text.delta``, ``response.output_text.delta``, ...) or
+    Anthropic Messages (``content_block_start``, ``content_block_delta`` with
+    ``thinking_delta`` / ``text_delta``, ``message_delta`` with ``stop_reason``);
+    ``model`` and ``usage`` go into ``summary``.  Called for those two kinds only."""
+    kind = chunk["type"]
+    if kind in ("response.reasoning_text.delta", "response.reasoning_summary_text.delta"):
+        return {"reasoning": chunk.get("delta")}, None
+    if kind == "response.output_text.delta":
+        return {"content": chunk.get("delta")}, None
+    if kind == "response.created" and isinstance(chunk.get("response"), Mapping):
+        summary.setdefault("model", chunk["response"].get("model"))
+        return {}, None
+    if kind == "message_start" and isinstance(chunk.get("message"), Mapping):
+        summary.setdefault("model", chunk["message"].get("model"))
+        summary["usage"] = {**(summary.get("usage") or {}), **(chunk["message"].get("usage") or {})}
+        return {}, None
+    if kind in ("content_block_start", "content_block_delta"):
+        block = chunk.get("content_block") or chunk.get("delta") or {}
+        if isinstance(block, Mapping) and block.get("type") in ("thinking", "thinking_delta"):
+            return {"thinking": block.get("thinking")}, None
+        if isinstance(block, Mapping) and block.get("type") in ("text", "text_delta"):
+            return {"content": block.get("text")}, None
+        return {}, None
+    if kind == "message_delta":
+        summary["usage"] = {**(summary.get("usage") or {}), **(chunk.get("usage") or {})}
+        return {}, (chunk.get("delta") or {}).get("stop_reason")
+    return {}, None  # other events of the two kinds carry no text

@@ -1000,3 +1000,93 @@ def test_openrouter_mid_stream_error_beside_a_choice():
     t = trace_from_openai_stream(chunks)
     assert (t.reasoning, t.finish_reason) == ("Let me", "error")
     assert t.extra["error"] == "Provider disconnected unexpectedly"
+
+
+# =====================================================================================
+# Further providers and event streams
+# =====================================================================================
+
+# Groq, older streams: usage only in `x_groq.usage` of the last chunk.
+# Source: vercel/ai packages/groq/src/groq-chat-language-model.test.ts (gemma2-9b-it).
+def test_groq_usage_in_x_groq():
+    chunks = [{"id": "chatcmpl-e7f8e220", "object": "chat.completion.chunk", "created": 1729171479,
+               "model": "gemma2-9b-it", "system_fingerprint": "fp_10c08bf97d",
+               "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "tool_calls"}],
+               "x_groq": {"id": "req_01jadadp0femyae9kav1gpkhe8",
+                          "usage": {"queue_time": 0.061348671, "prompt_tokens": 18, "prompt_time": 0.000211569,
+                                    "completion_tokens": 439, "completion_time": 0.798181818, "total_tokens": 457,
+                                    "total_time": 0.798393387}}}]
+    assert trace_from_openai_stream(chunks).usage == Usage(18, 439, None, 457)
+
+
+# `finish_reason: ""` on every chunk until the last (Ollama /v1: ollama/ollama#4357;
+# SenseNova deepseek-v4-flash: farion1231/cc-switch#5087): "" is "not finished yet".
+OLLAMA_EMPTY_FINISH = [
+    {"id": "chatcmpl-693", "object": "chat.completion.chunk", "created": 1715427619, "model": "mistral:latest",
+     "system_fingerprint": "fp_ollama",
+     "choices": [{"index": 0, "delta": {"role": "assistant", "content": " Hello"}, "finish_reason": ""}]},
+    {"id": "chatcmpl-693", "object": "chat.completion.chunk", "created": 1715427619, "model": "mistral:latest",
+     "system_fingerprint": "fp_ollama",
+     "choices": [{"index": 0, "delta": {"role": "assistant", "content": "!"}, "finish_reason": ""}]},
+]
+
+
+def test_empty_finish_reason_is_not_a_finish():
+    cut = trace_from_openai_stream(OLLAMA_EMPTY_FINISH)
+    assert (cut.answer, cut.finish_reason, cut.truncated) == ("Hello!", None, True)
+    done = trace_from_openai_stream([*OLLAMA_EMPTY_FINISH, {"choices": [{"index": 0, "delta": {},
+                                                                         "finish_reason": "stop"}]}])
+    assert (done.finish_reason, done.truncated) == ("stop", False)
+
+
+# OpenAI Responses API streaming events (served by vLLM and Ollama too); the events are
+# written in the documented shape (platform.openai.com, "Streaming API responses").
+RESPONSES_EVENTS = """\
+data: {"type":"response.created","sequence_number":0,"response":{"id":"resp_1","model":"openai/gpt-oss-20b","status":"in_progress","output":[]}}
+data: {"type":"response.reasoning_text.delta","sequence_number":3,"item_id":"rs_1","output_index":0,"content_index":0,"delta":"User asks 2+2."}
+data: {"type":"response.output_text.delta","sequence_number":7,"item_id":"msg_1","output_index":1,"content_index":0,"delta":"4"}
+data: {"type":"response.completed","sequence_number":9,"response":{"id":"resp_1","model":"openai/gpt-oss-20b","status":"completed","output":[{"type":"reasoning","content":[{"type":"reasoning_text","text":"User asks 2+2."}]},{"type":"message","content":[{"type":"output_text","text":"4"}]}],"usage":{"input_tokens":10,"output_tokens":8,"output_tokens_details":{"reasoning_tokens":5},"total_tokens":18}}}
+"""
+
+
+def test_responses_api_stream_events():
+    t = trace_from_openai_stream(RESPONSES_EVENTS)
+    assert (t.reasoning, t.answer, t.finish_reason, t.truncated) == ("User asks 2+2.", "4", "completed", False)
+    assert t.usage == Usage(10, 8, 5, 18) and t.model == "openai/gpt-oss-20b"
+    cut = trace_from_openai_stream(RESPONSES_EVENTS.splitlines()[:3])  # before response.completed
+    assert (cut.reasoning, cut.answer, cut.truncated, cut.model) == ("User asks 2+2.", "4", True, "openai/gpt-oss-20b")
+
+
+# Anthropic-compatible /v1/messages endpoints (DeepSeek api.deepseek.com/anthropic, MiniMax,
+# Kimi): `content` parts thinking/text, `stop_reason`, input/output tokens.  Fields as
+# quoted in NousResearch/hermes-agent#16149 and QuantumNous/new-api#4762; assembled here.
+ANTHROPIC_BODY = {"id": "msg_1", "type": "message", "role": "assistant", "model": "deepseek-v4-pro",
+                  "content": [{"type": "thinking", "thinking": "The user wants 2+2.", "signature": ""},
+                              {"type": "text", "text": "4"}],
+                  "stop_reason": "end_turn", "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 20}}
+ANTHROPIC_EVENTS = [
+    {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+                                          "model": "deepseek-v4-pro", "content": [],
+                                          "usage": {"input_tokens": 10, "output_tokens": 1}}},
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "The user "}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "wants 2+2."}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "EqQB"}},
+    {"type": "content_block_stop", "index": 0},
+    {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "4"}},
+    {"type": "content_block_stop", "index": 1},
+    {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+     "usage": {"output_tokens": 20}},
+    {"type": "message_stop"},
+]
+
+
+def test_anthropic_compatible_body_and_stream():
+    body = trace_from_openai(ANTHROPIC_BODY)
+    stream = trace_from_openai_stream(ANTHROPIC_EVENTS)
+    for t in (body, stream):
+        assert (t.reasoning, t.answer, t.finish_reason, t.truncated) == ("The user wants 2+2.", "4", "end_turn", False)
+        assert t.usage == Usage(10, 20, None, None) and t.model == "deepseek-v4-pro"
+    cut = trace_from_openai_stream(ANTHROPIC_EVENTS[:4])
+    assert (cut.reasoning, cut.answer, cut.truncated) == ("The user wants 2+2.", "", True)
