@@ -6,7 +6,10 @@ pitfalls: the reasoning field's name varies, reasoning left inline in ``content`
 between ``<think>`` tags (with or without the opening tag; also Magistral's
 ``[THINK]`` tags and gpt-oss harmony channels), stray tags, truncation
 inside the thinking, thinking disabled, interleaved stream deltas, ``None`` deltas,
-a usage-only final chunk with empty ``choices`` and unknown finish reasons.
+a usage-only final chunk with empty ``choices`` and unknown finish reasons.  Also
+read: the native bodies and streams of Ollama and DashScope, Anthropic-compatible
+Messages bodies and events, Responses API stream events, and streams given as text.
+Sources of the shapes: ``tests/test_real_world_shapes.py``.
 """
 
 from __future__ import annotations
