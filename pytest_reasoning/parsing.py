@@ -402,40 +402,17 @@ def trace_from_openai_stream(
     summary: dict[str, Any] = {}
     finish_reason = None
     saw_chunk = False
-    final: Mapping[str, Any] | None = None
+    meta = dict(messages=messages, params=params, backend=backend, latency_s=latency_s)
     for raw in _stream_items(chunks):
         chunk = as_dict(raw)
         if not isinstance(chunk, Mapping):
             raise ValueError(f"expected stream chunks (objects or dicts), got {type(raw).__name__}")
         saw_chunk = True
-        error = _error_of(chunk, alone=False)
-        if error:  # an error sent mid-stream
-            summary["error"] = error
-        if chunk.get("model") and "model" not in summary:
-            summary["model"] = chunk["model"]
-        event = str(chunk.get("type") or "")
-        typed = event.startswith("response.") or event in ANTHROPIC_EVENTS
-        for key in ("usage", "timings", "system_fingerprint"):
-            if chunk.get(key) and not (key == "usage" and typed):  # typed events add theirs up below
-                summary[key] = chunk[key]
-        if _counts(chunk):
-            summary["usage"] = _counts(chunk)
-        groq = chunk.get("x_groq")
-        if isinstance(groq, Mapping) and isinstance(groq.get("usage"), Mapping) and not chunk.get("usage"):
-            summary["usage"] = groq["usage"]  # older Groq streams report usage only there
-        if event.startswith("response.") and isinstance(chunk.get("response"), Mapping) and (
-            event in ("response.completed", "response.incomplete", "response.failed")
-        ):
-            final = chunk["response"]  # the whole Responses object: read it as a body
-            continue
-        native = _event_delta(chunk, summary) if typed else None
-        native = native or _native_message(chunk)
-        choices = [{"delta": native[0], "finish_reason": native[1]}] if native else chunk.get("choices") or []
-        for choice in choices:
-            if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
-                continue
-            if isinstance(choice.get("usage"), Mapping) and choice["usage"]:  # Moonshot / Kimi
-                summary["usage"] = choice["usage"]
+        if chunk.get("type") in ("response.completed", "response.incomplete", "response.failed") and isinstance(
+            chunk.get("response"), Mapping
+        ):  # the whole Responses object: read it as a body
+            return _from_responses_api(chunk["response"], **meta)
+        for choice in _choices(chunk, summary):
             delta = choice.get("delta") or {}
             for name in parts:
                 value = delta.get(name)
@@ -447,6 +424,44 @@ def trace_from_openai_stream(
                     parts[name].append(value)
             if choice.get("finish_reason") not in (None, "null", ""):  # "null", "": not finished yet
                 finish_reason = choice["finish_reason"]
+    trace = _build(_joined(parts), finish_reason, summary, **meta)
+    if saw_chunk and finish_reason is None:
+        trace.truncated = True
+    return trace
+
+
+def _choices(chunk: Mapping[str, Any], summary: dict[str, Any]) -> list[Mapping[str, Any]]:
+    """The first choice of one stream chunk as ``[{"delta": ..., "finish_reason": ...}]``
+    (``[]`` when it has none), whatever the chunk's shape; its model, usage, timings,
+    fingerprint and error go into ``summary``."""
+    error = _error_of(chunk, alone=False)
+    if error:  # an error sent mid-stream
+        summary["error"] = error
+    if chunk.get("model") and "model" not in summary:
+        summary["model"] = chunk["model"]
+    event = str(chunk.get("type") or "")
+    typed = event.startswith("response.") or event in ANTHROPIC_EVENTS
+    for key in ("usage", "timings", "system_fingerprint"):
+        if chunk.get(key) and not (key == "usage" and typed):  # typed events add theirs up
+            summary[key] = chunk[key]
+    if _counts(chunk):
+        summary["usage"] = _counts(chunk)
+    groq = chunk.get("x_groq")
+    if isinstance(groq, Mapping) and isinstance(groq.get("usage"), Mapping) and not chunk.get("usage"):
+        summary["usage"] = groq["usage"]  # older Groq streams report usage only there
+    native = _event_delta(chunk, summary) if typed else _native_message(chunk)
+    if native:
+        return [{"delta": native[0], "finish_reason": native[1]}]
+    first = [c for c in chunk.get("choices") or [] if isinstance(c, Mapping) and c.get("index", 0) == 0]
+    for choice in first:
+        if isinstance(choice.get("usage"), Mapping) and choice["usage"]:  # Moonshot / Kimi
+            summary["usage"] = choice["usage"]
+    return first
+
+
+def _joined(parts: dict[str, list[Any]]) -> dict[str, Any]:
+    """A message from accumulated deltas: text joined, typed content parts and
+    ``reasoning_details`` items listed in order."""
     message: dict[str, Any] = {}
     for name, values in parts.items():
         if not values:
@@ -460,13 +475,7 @@ def trace_from_openai_stream(
             for v in values:
                 flat.extend(v if isinstance(v, list) else [v])
             message[name] = flat
-    meta = dict(messages=messages, params=params, backend=backend, latency_s=latency_s)
-    if final is not None:
-        return _from_responses_api(final, **meta)
-    trace = _build(message, finish_reason, summary, **meta)
-    if saw_chunk and finish_reason is None:
-        trace.truncated = True
-    return trace
+    return message
 
 
 #: Event types of Anthropic-compatible Messages streams.
