@@ -144,8 +144,7 @@ class SessionState:
             for k, entry in entries.items():
                 req = entry["request"]
                 if item.nodeid in entry.get("tests", ()) and (req["backend"], req["model"], req["identity"]) == wanted:
-                    found.setdefault(k, Request(req["backend"], req["model"], tuple(req["messages"]), req["params"],
-                                                req["identity"]))
+                    found.setdefault(k, Request.from_key_data(req))
         return sorted(found.values(), key=lambda r: r.key())
 
     def close(self) -> list[str]:

@@ -10,7 +10,6 @@ the same parser as a live call.  Writes are atomic and redacted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -103,8 +102,7 @@ def _entry_key(stored: str, request: dict[str, Any]) -> str:
     was computed before redaction)."""
     if REDACTED in canonical_json(request):
         return stored
-    wanted = {k: request.get(k) for k in ("backend", "model", "identity", "messages", "params")}
-    return hashlib.sha256(canonical_json(wanted).encode("utf-8")).hexdigest()
+    return Request.from_key_data(request).key()
 
 
 class Cassette:

@@ -55,6 +55,15 @@ class Request:
     params: dict[str, Any] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_key_data(cls, data: dict[str, Any]) -> Request:
+        """The request that :meth:`key_data` describes (as a cassette stores it).
+
+        Raises:
+            KeyError: ``backend``, ``model``, ``messages`` or ``params`` is missing.
+        """
+        return cls(data["backend"], data["model"], tuple(data["messages"]), data["params"], data.get("identity") or {})
+
     def key_data(self) -> dict[str, Any]:
         """Everything the recording key covers: backend, model, identity, the
         whole message list and every parameter.  Never credentials or URLs."""
