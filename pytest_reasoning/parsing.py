@@ -33,6 +33,10 @@ REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details", "thin
 TRUNCATING_FINISH_REASONS = {"length", "max_tokens", "max_output_tokens", "model_length"}
 
 
+#: ``finish_reason`` values that mean "not finished yet": ``null``, DashScope native's
+#: string ``"null"``, and the ``""`` of Ollama ``/v1`` and others while a stream goes on.
+NOT_FINISHED = (None, "null", "")
+
 #: Magistral's thinking tokens, left in ``content`` by servers without its parser
 #: (Mistral's Magistral model cards: reasoning between ``[THINK]`` and ``[/THINK]``).
 MISTRAL_THINK_TAGS = ("[THINK]", "[/THINK]")
@@ -212,8 +216,7 @@ def _build(
     if has_think_tags(reasoning):  # a field that kept its tags (also when content had some)
         reasoning = strip_tags(reasoning)
 
-    # DashScope's native API says "null" (a string), Ollama and others "", while a stream goes on.
-    finish = None if finish_reason in (None, "null", "") else str(finish_reason)
+    finish = None if finish_reason in NOT_FINISHED else str(finish_reason)
     extra: dict[str, Any] = {}
     for key in ("timings", "system_fingerprint", "error"):
         if response.get(key) is not None:
@@ -422,7 +425,7 @@ def trace_from_openai_stream(
                     parts[name].extend(value)
                 else:
                     parts[name].append(value)
-            if choice.get("finish_reason") not in (None, "null", ""):  # "null", "": not finished yet
+            if choice.get("finish_reason") not in NOT_FINISHED:
                 finish_reason = choice["finish_reason"]
     trace = _build(_joined(parts), finish_reason, summary, **meta)
     if saw_chunk and finish_reason is None:
