@@ -14,9 +14,10 @@ from .assertions import (  # noqa: E402
     assert_reasoning_path,
 )
 from .diff import diff_traces  # noqa: E402
-from .detours import DEFAULT_HESITATION_MARKERS, Detour, DetourHit  # noqa: E402
+from .text.detours import DEFAULT_HESITATION_MARKERS, Detour, DetourHit  # noqa: E402
 from .parsing import trace_from_openai, trace_from_openai_stream  # noqa: E402
-from .thinking import split_sentences, split_thinking  # noqa: E402
+from .text.sentences import split_sentences
+from .text.thinking import split_thinking  # noqa: E402
 from .trace import BackendInfo, Trace, Usage  # noqa: E402
 
 __all__ = [

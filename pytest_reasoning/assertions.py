@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .detours import Detour, count_hesitations, find_detours, find_term, normalize, normalize_pattern
+from .text.detours import Detour, count_hesitations, find_detours, find_term, normalize, normalize_pattern
 from .trace import Trace
 
 __all__ = ["assert_answer", "assert_no_detour", "assert_reasoning_path", "assert_reasoning_budget"]
@@ -223,7 +223,7 @@ def assert_reasoning_budget(
             with a clear message if the backend did not report it).
         max_chars: most characters of reasoning.
         max_hesitations: most hesitation markers (see
-            :data:`~pytest_reasoning.detours.DEFAULT_HESITATION_MARKERS`).
+            :data:`~pytest_reasoning.text.detours.DEFAULT_HESITATION_MARKERS`).
         hesitation_markers: replaces the default marker list.
         allow_truncated: unless ``True``, a truncated trace fails.
 

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking, strip_tags
+from .text.thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking, strip_tags
 from .trace import BackendInfo, Trace, Usage
 
 __all__ = ["trace_from_openai", "trace_from_openai_stream", "as_dict", "REASONING_FIELDS"]

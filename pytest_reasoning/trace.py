@@ -163,7 +163,7 @@ class Trace:
         Reads only; never fails.  The result is also kept in ``checks`` so the
         snapshot shows it.
         """
-        from .detours import find_detours
+        from .text.detours import find_detours
 
         found = {d.name: find_detours(self.reasoning, d) for d in detours}
         self.checks.setdefault("detours", {}).update(
@@ -174,13 +174,13 @@ class Trace:
     def hesitations(self, markers: Any = None) -> int:
         """Count hesitation markers ("wait", "let me double-check", ちょっと待って,
         確認させて, ...) in the reasoning; ``markers`` replaces the default list."""
-        from .detours import count_hesitations
+        from .text.detours import count_hesitations
 
         return count_hesitations(self.reasoning, markers)
 
     def sentences(self) -> list[str]:
         """The reasoning split into sentences (English and Japanese/Chinese
         terminators), as the snapshot shows them one per line."""
-        from .thinking import split_sentences
+        from .text.sentences import split_sentences
 
         return split_sentences(self.reasoning)

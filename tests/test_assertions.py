@@ -15,7 +15,7 @@ from pytest_reasoning import (
     assert_reasoning_budget,
     assert_reasoning_path,
 )
-from pytest_reasoning.detours import find_term, normalize
+from pytest_reasoning.text.detours import find_term, normalize
 from wire import SEED_REASONING
 
 SPORTS = Detour("sports", terms=["NFL", "Cowboys", "カウボーイズ", "アメフト"], patterns=[r"football|フットボール"])

@@ -31,10 +31,10 @@ from pytest_reasoning.backends.local import (  # noqa: E402
     is_out_of_memory,
     out_of_memory_error,
     require,
-    split_thinking,
     trim_completion,
 )
 from pytest_reasoning.backends.transformers import TransformersBackend  # noqa: E402
+from pytest_reasoning.text.thinking import split_thinking_ids  # noqa: E402
 from pytest_reasoning.trace import BackendInfo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,13 +193,13 @@ def ids(backend):
 def test_split_at_last_think_end_id(backend, ids):
     lm = backend.lm
     out = ids(f"<think>\n{R_EN}\n</think>\n\n{A_EN}")
-    r, a, n = split_thinking(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id)
+    r, a, n = split_thinking_ids(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id)
     dec = lm.tokenizer.decode
     assert dec(r).strip("\n") == R_EN and dec(a).strip("\n") == A_EN
     assert n == out.index(lm.think_end_id) + 1
     # two </think>: the last one wins, the first stays inside the reasoning
     out2 = ids(f"<think>\nfirst</think>second\n</think>\n\n{A_EN}")
-    r2, a2, n2 = split_thinking(out2, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id)
+    r2, a2, n2 = split_thinking_ids(out2, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id)
     assert dec(r2).strip("\n") == "first</think>second" and dec(a2).strip("\n") == A_EN
     assert n2 == len(out2) - len(ids(f"\n\n{A_EN}"))
 
@@ -207,7 +207,7 @@ def test_split_at_last_think_end_id(backend, ids):
 def test_split_when_prompt_already_opened_think(backend, ids):
     lm = backend.lm
     out = ids(f"{R_JA}\n</think>\n\n{A_JA}")  # Qwen3-Thinking-2507 style: no <think> in the output
-    r, a, n = split_thinking(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
+    r, a, n = split_thinking_ids(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
                              prompt_opens_thinking=True)
     assert lm.tokenizer.decode(r).strip("\n") == R_JA and lm.tokenizer.decode(a).strip("\n") == A_JA
     assert n == out.index(lm.think_end_id) + 1
@@ -216,12 +216,12 @@ def test_split_when_prompt_already_opened_think(backend, ids):
 def test_split_truncated_inside_thinking(backend, ids):
     lm = backend.lm
     out = ids("<think>\nThe user asks about Dallas")
-    r, a, n = split_thinking(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
+    r, a, n = split_thinking_ids(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
                              thinking=True, truncated=True)
     assert lm.tokenizer.decode(r).strip("\n") == "The user asks about Dallas" and a == [] and n == len(out)
     # also when the prompt opened <think> and the output has no tag at all
     out = ids("The user asks about Dallas")
-    r, a, n = split_thinking(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
+    r, a, n = split_thinking_ids(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
                              thinking=True, truncated=True)
     assert r == out and a == [] and n == len(out)
 
@@ -229,12 +229,12 @@ def test_split_truncated_inside_thinking(backend, ids):
 def test_split_thinking_disabled(backend, ids):
     lm = backend.lm
     out = ids(A_EN)
-    assert split_thinking(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
+    assert split_thinking_ids(out, think_end_id=lm.think_end_id, think_start_id=lm.think_start_id,
                           thinking=False) == ([], out, 0)
     # thinking on but the model answered straight away and stopped: all answer
-    assert split_thinking(out, think_end_id=lm.think_end_id, thinking=True) == ([], out, 0)
+    assert split_thinking_ids(out, think_end_id=lm.think_end_id, thinking=True) == ([], out, 0)
     # no </think> in the vocabulary at all
-    assert split_thinking(out, think_end_id=None) == ([], out, 0)
+    assert split_thinking_ids(out, think_end_id=None) == ([], out, 0)
 
 
 def test_trim_completion_stops_at_first_eos():

@@ -167,7 +167,7 @@ def test_gathering_runs_only_the_selected_tests_requests_and_loads_one_model(pyt
 
 
 def test_blank_hesitation_markers_count_nothing():
-    from pytest_reasoning.detours import count_hesitations
+    from pytest_reasoning.text.detours import count_hesitations
 
     assert count_hesitations("wait, wait.", [""]) == 0
     assert count_hesitations("wait, wait.", ["wait", " "]) == 2

@@ -18,9 +18,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pytest_reasoning import Detour, split_sentences, split_thinking
-from pytest_reasoning.detours import find_detours, find_term, normalize
+from pytest_reasoning.text.detours import find_detours, find_term, normalize
 from pytest_reasoning.redaction import REDACTED, redact, redact_chunks, redact_text
-from pytest_reasoning.thinking import sentence_spans
+from pytest_reasoning.text.sentences import sentence_spans
 from wire import chunk
 
 # Tricky pieces: combining marks, full-width digits and letters, emoji and ZWJ
@@ -166,7 +166,7 @@ harmony_st = st.lists(st.one_of(st.sampled_from(HARMONY_PIECES), st.sampled_from
 def test_split_harmony_never_raises_and_keeps_plain_text(text):
     """Total on any mix of harmony tokens; both parts are stripped strings; text without
     harmony markup comes back whole as the answer."""
-    from pytest_reasoning.thinking import has_harmony_channels, split_harmony
+    from pytest_reasoning.text.thinking import has_harmony_channels, split_harmony
 
     reasoning, answer = split_harmony(text)
     assert isinstance(reasoning, str) and isinstance(answer, str)

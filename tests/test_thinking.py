@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pytest_reasoning import split_sentences, split_thinking
-from pytest_reasoning.thinking import sentence_spans
+from pytest_reasoning.text.sentences import sentence_spans
 
 
 # -- split_thinking: examples -------------------------------------------------------

@@ -11,7 +11,7 @@ What lives here, used by both :mod:`.transformers` and :mod:`.unsloth`:
 * prompt formatting with the model's own chat template (:func:`format_prompt`);
 * the Qwen3 model-card sampling defaults (:func:`effective_sampling`);
 * the split of generated token ids into reasoning and answer at the **last**
-  ``</think>`` token id (:func:`split_thinking`), as the Qwen3 model card does;
+  ``</think>`` token id (:func:`~pytest_reasoning.text.thinking.split_thinking_ids`), as the Qwen3 model card does;
 * batched generation with left padding (:func:`generate_responses`) and the common
   :class:`LocalBackend` whose subclasses only say how to load the model.
 
@@ -36,6 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..text.thinking import split_thinking_ids
 from ..trace import BackendInfo, Trace, Usage
 from .base import Backend, BackendError, RawResponse, Request
 
@@ -63,7 +64,6 @@ __all__ = [
     "out_of_memory_error",
     "format_prompt",
     "effective_sampling",
-    "split_thinking",
     "trim_completion",
     "generate_responses",
 ]
@@ -517,50 +517,6 @@ def trim_completion(generated: Sequence[int], eos_ids: frozenset[int] | set[int]
     return ids, False
 
 
-def split_thinking(
-    ids: Sequence[int],
-    *,
-    think_end_id: int | None,
-    think_start_id: int | None = None,
-    thinking: bool = True,
-    truncated: bool = False,
-    prompt_opens_thinking: bool = False,
-) -> tuple[list[int], list[int], int]:
-    """Split generated ids (EOS already removed) into reasoning and answer at the
-    **last** ``</think>`` id, as the Qwen3 model card parses output (never by string
-    search, so a ``</think>`` typed inside the text does not count).
-
-    * ``</think>`` found at index ``i``: reasoning = ``ids[:i]`` without a leading
-      ``<think>`` id, answer = ``ids[i+1:]``.  Also right when the prompt already
-      ended in ``<think>`` (Qwen3-Thinking-2507 style templates): the output is then
-      only ``...</think>answer``.
-    * no ``</think>`` but the output is inside thinking (it starts with ``<think>``,
-      ``prompt_opens_thinking``, or ``thinking`` is on and the output was
-      ``truncated`` by the token limit): everything is reasoning, answer empty.
-    * otherwise (thinking disabled, or the model answered without thinking):
-      everything is answer.
-
-    Returns:
-        ``(reasoning_ids, answer_ids, reasoning_tokens)`` where ``reasoning_tokens``
-        counts the generated tokens up to and including the last ``</think>`` (all
-        of them when the whole output is reasoning, ``0`` when there is none).
-    """
-    ids = [int(i) for i in ids]
-    starts_open = bool(ids) and think_start_id is not None and ids[0] == think_start_id
-    end = None
-    if think_end_id is not None:
-        for i in range(len(ids) - 1, -1, -1):
-            if ids[i] == think_end_id:
-                end = i
-                break
-    if end is not None:
-        reasoning = ids[1:end] if starts_open else ids[:end]
-        return reasoning, ids[end + 1 :], end + 1
-    if starts_open or prompt_opens_thinking or (thinking and truncated):
-        return (ids[1:] if starts_open else ids), [], len(ids)
-    return [], ids, 0
-
-
 def _prompt_opens_thinking(prompt_ids: Sequence[int], lm: LocalModel) -> bool:
     if lm.think_start_id is None:
         return False
@@ -687,7 +643,7 @@ def _response(
     completion, stopped = trim_completion(generated, lm.eos_ids)
     content = completion[:-1] if stopped else completion
     truncated = not stopped
-    reasoning_ids, answer_ids, reasoning_tokens = split_thinking(
+    reasoning_ids, answer_ids, reasoning_tokens = split_thinking_ids(
         content,
         think_end_id=lm.think_end_id,
         think_start_id=lm.think_start_id,

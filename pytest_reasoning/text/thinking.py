@@ -1,20 +1,25 @@
-"""Splitting text: reasoning from answer (``<think>`` tags), and reasoning into sentences.
+"""Splitting reasoning from answer: one rule, "the last ``</think>`` ends the
+thinking", for text (``<think>`` tags, also Magistral's ``[THINK]``) and for token ids
+(the ``</think>`` id of a local model), plus gpt-oss harmony channels.
 
-Both splitters are total: they never raise, never drop or duplicate text other than
-the tags and surrounding whitespace, and are idempotent.
+Source: the Qwen3 model cards ("Quickstart": parse at the last ``</think>``, token id
+151668).  The text splitters are total: they never raise, never drop or duplicate text
+other than the tags and surrounding whitespace, and are idempotent.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "split_thinking",
     "strip_tags",
     "split_harmony",
     "has_harmony_channels",
-    "split_sentences",
-    "sentence_spans",
+    "split_at_last",
+    "split_thinking_ids",
     "THINK_OPEN",
     "THINK_CLOSE",
 ]
@@ -22,11 +27,17 @@ __all__ = [
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 
-# Sentence ends: CJK terminators (。！？ and the half-width ｡) need no following space;
-# ASCII . ! ? end a sentence only before whitespace or the end of the text.  Closing
-# quotes and brackets stay with the sentence they close.  Blank lines end one too.
-_CLOSERS = r"[」』）)\]\"'”’》〉]*"
-_SENTENCE_END = re.compile(rf"[。｡！？]+{_CLOSERS}|[.!?]+{_CLOSERS}(?=\s|$)|\n\s*\n")
+
+
+def split_at_last(seq: str | Sequence[int], close: str | int) -> tuple[Any, Any] | None:
+    """The one rule both splitters share: ``(before, after)`` the **last** ``close``
+    marker (a tag in text, a token id in a list of ids), or ``None`` when there is none.
+    The last one, so a ``</think>`` quoted inside the reasoning does not end it."""
+    if isinstance(seq, str):
+        at, width = seq.rfind(str(close)), len(str(close))
+    else:
+        at, width = next((i for i in range(len(seq) - 1, -1, -1) if seq[i] == close), -1), 1
+    return None if at < 0 else (seq[:at], seq[at + width :])
 
 
 def split_thinking(
@@ -39,7 +50,7 @@ def split_thinking(
     holds only ``...</think>answer``):
 
     - with a ``</think>``: everything before the last one is reasoning, everything
-      after it is the answer;
+      after it is the answer (:func:`split_at_last`);
     - with a ``<think>`` but no ``</think>`` (cut off inside the thinking): everything
       after the first ``<think>`` is reasoning, the text before it is the answer;
     - with no tags: ``("", text)``.
@@ -54,15 +65,55 @@ def split_thinking(
     """
     if not text:
         return "", ""
-    close_at = text.rfind(close_tag)
-    if close_at >= 0:
-        reasoning, answer = text[:close_at], text[close_at + len(close_tag) :]
+    cut = split_at_last(text, close_tag)
+    if cut is not None:
+        reasoning, answer = cut
     else:
         open_at = text.find(open_tag)
         if open_at < 0:
             return "", text.strip()
         answer, reasoning = text[:open_at], text[open_at + len(open_tag) :]
     return strip_tags(reasoning, open_tag, close_tag), strip_tags(answer, open_tag, close_tag)
+
+
+def split_thinking_ids(
+    ids: Sequence[int],
+    *,
+    think_end_id: int | None,
+    think_start_id: int | None = None,
+    thinking: bool = True,
+    truncated: bool = False,
+    prompt_opens_thinking: bool = False,
+) -> tuple[list[int], list[int], int]:
+    """Split generated token ids (EOS already removed) into reasoning and answer at the
+    **last** ``</think>`` id (:func:`split_at_last`, the rule :func:`split_thinking`
+    applies to text), as the Qwen3 model card parses output: never by string search,
+    so a ``</think>`` typed inside the text does not count.
+
+    * ``</think>`` found: reasoning = the ids before it without a leading ``<think>``
+      id, answer = the ids after it.  Also right when the prompt already ended in
+      ``<think>`` (Qwen3-Thinking-2507 style templates): the output is then only
+      ``...</think>answer``.
+    * no ``</think>`` but the output is inside thinking (it starts with ``<think>``,
+      ``prompt_opens_thinking``, or ``thinking`` is on and the output was
+      ``truncated`` by the token limit): everything is reasoning, answer empty.
+    * otherwise (thinking disabled, or the model answered without thinking):
+      everything is answer.
+
+    Returns:
+        ``(reasoning_ids, answer_ids, reasoning_tokens)`` where ``reasoning_tokens``
+        counts the generated tokens up to and including the last ``</think>`` (all
+        of them when the whole output is reasoning, ``0`` when there is none).
+    """
+    ids = [int(i) for i in ids]
+    starts_open = bool(ids) and think_start_id is not None and ids[0] == think_start_id
+    cut = split_at_last(ids, think_end_id) if think_end_id is not None else None
+    if cut is not None:
+        before, after = cut
+        return (before[1:] if starts_open else before), after, len(before) + 1
+    if starts_open or prompt_opens_thinking or (thinking and truncated):
+        return (ids[1:] if starts_open else ids), [], len(ids)
+    return [], ids, 0
 
 
 def strip_tags(text: str, open_tag: str = THINK_OPEN, close_tag: str = THINK_CLOSE) -> str:
@@ -136,35 +187,3 @@ def split_harmony(text: str | None) -> tuple[str, str]:
         if body.strip():
             (reasoning if channel.lower() == "analysis" else answer).append(body.strip())
     return "\n\n".join(reasoning), "\n\n".join(answer)
-
-
-def split_sentences(text: str | None) -> list[str]:
-    """Split ``text`` into sentences, for English, Japanese and Chinese.
-
-    A sentence ends after ``。！？｡`` (no space needed), after ``. ! ?`` followed by
-    whitespace or the end, or at a blank line; closing quotes and brackets
-    (``」』）"”``) stay with their sentence.  Single newlines inside a sentence are
-    kept.  Each sentence is stripped; empty ones are dropped.
-
-    Returns:
-        list of ``str``; ``[]`` for empty or whitespace-only input.  Joining the
-        result and removing whitespace gives the input with whitespace removed.
-    """
-    return [text[a:b] for a, b in sentence_spans(text)]  # type: ignore[index]
-
-
-def sentence_spans(text: str | None) -> list[tuple[int, int]]:
-    """``(start, end)`` character offsets of each sentence of :func:`split_sentences`
-    in ``text`` (whitespace around a sentence excluded)."""
-    if not text:
-        return []
-    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
-    spans = []
-    for a, b in zip(cuts, cuts[1:]):
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if a < b:
-            spans.append((a, b))
-    return spans

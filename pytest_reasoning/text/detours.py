@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .thinking import sentence_spans
+from .sentences import sentence_spans
 
 __all__ = [
     "Detour",
