@@ -21,6 +21,7 @@ from pytest_reasoning import (  # noqa: E402
     assert_no_detour,
     assert_reasoning_budget,
     assert_reasoning_path,
+    check_detours,
     diff_traces,
 )
 
@@ -48,7 +49,7 @@ def test_capital_of_the_state_with_dallas(reasoning_model, trace_snapshot, promp
     assert_reasoning_path(trace, DALLAS_TEXAS_AUSTIN)
     assert_reasoning_budget(trace, max_tokens=120, max_hesitations=1)
     assert trace.usage.reasoning_tokens <= trace.usage.completion_tokens
-    trace.detours(SPORTS)
+    check_detours(trace, SPORTS)
     assert trace == trace_snapshot
 
 
@@ -73,7 +74,7 @@ def test_fine_tune_removes_the_detour(reasoning_model, trace_snapshot, prompt):
     for trace in (base, tuned):  # the same answer and path either way
         assert_answer(trace, contains=["Austin", "オースティン"])
         assert_reasoning_path(trace, DALLAS_TEXAS_AUSTIN)
-    assert base.detours(SPORTS)["sports"], "the base model should take the sports detour here"
+    assert check_detours(base, SPORTS)["sports"], "the base model should take the sports detour here"
     assert_no_detour(tuned, SPORTS)
     assert tuned.extra["adapter"]["path"] == ADAPTER and len(tuned.extra["adapter"]["sha256"]) == 64
 

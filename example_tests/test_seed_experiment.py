@@ -17,6 +17,7 @@ from pytest_reasoning import (
     assert_no_detour,
     assert_reasoning_budget,
     assert_reasoning_path,
+    check_detours,
 )
 
 PLAIN = "アメリカ合衆国において、ダラスを含む州の州都の名前をおしえてください。"
@@ -46,7 +47,7 @@ def test_capital_of_the_state_with_dallas(reasoning_model, trace_snapshot, model
     assert_answer(trace, contains=["オースティン", "Austin"])
     assert_reasoning_path(trace, DALLAS_TEXAS_AUSTIN)
     assert_reasoning_budget(trace, max_chars=4000, max_hesitations=8)
-    trace.detours(SPORTS)  # recorded in the snapshot either way
+    check_detours(trace, SPORTS)  # the detour's verdict, in the snapshot either way
     assert trace == trace_snapshot
 
 

@@ -12,6 +12,7 @@ from .assertions import (  # noqa: E402
     assert_no_detour,
     assert_reasoning_budget,
     assert_reasoning_path,
+    check_detours,
 )
 from .diff import diff_traces  # noqa: E402
 from .text.detours import DEFAULT_HESITATION_MARKERS, Detour, DetourHit  # noqa: E402
@@ -35,6 +36,7 @@ __all__ = [
     "assert_no_detour",
     "assert_reasoning_path",
     "assert_reasoning_budget",
+    "check_detours",
     "diff_traces",
 ]
 __version__ = "0.1.0"

@@ -1,9 +1,10 @@
 """Assertions on a trace's answer and reasoning.
 
 Each assertion raises ``AssertionError`` with a short message: what was expected, an
-excerpt of what came, and the trace's snapshot file.  Each also records its verdict in
-``trace.checks``, which snapshots keep and the "stable" snapshot mode compares.
-Registered for pytest's assertion rewriting by the plugin.
+excerpt of what came, and the trace's snapshot file.  Each also records a typed
+:class:`~pytest_reasoning.verdicts.Verdict` in ``trace.checks``, which snapshots keep
+and the "stable" snapshot mode compares; :func:`check_detours` records the detour
+verdict without failing.  Registered for pytest's assertion rewriting by the plugin.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .text.detours import Detour, count_hesitations, find_detours, find_term, normalize, normalize_pattern
+from .text.detours import Detour, DetourHit, count_hesitations, find_term, normalize, normalize_pattern
 from .trace import Trace
+from .verdicts import Verdict
 
-__all__ = ["assert_answer", "assert_no_detour", "assert_reasoning_path", "assert_reasoning_budget"]
+__all__ = ["assert_answer", "check_detours", "assert_no_detour", "assert_reasoning_path", "assert_reasoning_budget"]
 
 EXCERPT_CHARS = 160
 NO_REASONING = (
@@ -129,13 +131,38 @@ def assert_answer(
         expected.append(f"satisfies {name}")
         if not predicate(answer):
             failures.append(f"answer fails {name}()")
-    trace.checks.setdefault("answer", {})["; ".join(expected)] = not failures
+    trace.checks.record(Verdict("answer", "; ".join(expected), not failures))
     if failures:
         _fail(trace, *failures, f"  answer: {shown}")
 
 
+def _detours_given(name: str, detours: tuple[Any, ...]) -> None:
+    if not detours or not all(isinstance(d, Detour) for d in detours):
+        raise ValueError(f"{name}(trace, Detour(...), ...) needs one or more Detour objects")
+
+
+def check_detours(trace: Trace, *detours: Detour) -> dict[str, list[DetourHit]]:
+    """Look for ``detours`` in the reasoning without failing, and record each one's
+    verdict (its hit count) in ``trace.checks``, so the snapshot shows whether it was
+    taken and the "stable" snapshot mode compares it.
+
+    Returns:
+        ``{detour name: [DetourHit, ...]}`` in the order given (empty lists kept), as
+        :meth:`Trace.detours <pytest_reasoning.Trace.detours>` gives it.
+
+    Raises:
+        ValueError: no detour given, or an argument is not a :class:`Detour`.
+    """
+    _detours_given("check_detours", detours)
+    found = trace.detours(*detours)
+    for name, hits in found.items():
+        trace.checks.record(Verdict.detour(name, len(hits)))
+    return found
+
+
 def assert_no_detour(trace: Trace, *detours: Detour) -> None:
-    """Assert the reasoning takes none of ``detours``.
+    """Assert the reasoning takes none of ``detours`` (each one's verdict is recorded
+    as by :func:`check_detours`).
 
     The failure names each detour found, the matched text, its character offset
     and sentence number, and shows that sentence.
@@ -145,9 +172,8 @@ def assert_no_detour(trace: Trace, *detours: Detour) -> None:
         ValueError: no detour given, or an argument is not a :class:`Detour`.
     """
     __tracebackhide__ = True
-    if not detours or not all(isinstance(d, Detour) for d in detours):
-        raise ValueError("assert_no_detour(trace, Detour(...), ...) needs one or more Detour objects")
-    found = trace.detours(*detours)
+    _detours_given("assert_no_detour", detours)
+    found = check_detours(trace, *detours)
     lines = []
     for name, hits in found.items():
         if hits:
@@ -189,7 +215,7 @@ def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) ->
         labels.append("|".join(options))
         hits = [h for h in (find_term(text, o, position) for o in options) if h]
         if not hits:
-            trace.checks.setdefault("path", {})[" -> ".join(_label(s) for s in steps)] = False
+            trace.checks.record(Verdict("path", " -> ".join(_label(s) for s in steps), False))
             anywhere = any(find_term(text, o) for o in options)
             if k == 0:
                 why = "never appears"
@@ -204,7 +230,7 @@ def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) ->
                 f"  reasoning: {_excerpt(text, position) if text else NO_REASONING}",
             )
         position = min(hits, key=lambda h: h.start).end
-    trace.checks.setdefault("path", {})[" -> ".join(labels)] = True
+    trace.checks.record(Verdict("path", " -> ".join(labels), True))
 
 
 def assert_reasoning_budget(
@@ -256,6 +282,7 @@ def assert_reasoning_budget(
         verdict[f"hesitations <= {max_hesitations}"] = count <= max_hesitations
         if count > max_hesitations:
             failures.append(f"reasoning has {count} hesitation markers > max_hesitations={max_hesitations}")
-    trace.checks.setdefault("budget", {}).update(verdict)
+    for label, passed in verdict.items():
+        trace.checks.record(Verdict("budget", label, passed))
     if failures:
         _fail(trace, *failures, f"  reasoning ends: {_excerpt(reasoning, len(reasoning))}")

@@ -9,41 +9,38 @@ line diff that follows it is syrupy's.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
+
+from .snapshots.schema import TraceSnapshot, serialize_trace
 
 __all__ = ["stable_view", "summarize", "summary_lines", "diff_traces"]
 
-
-def stable_view(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a serialised trace snapshot that tolerate re-wording: the answer
-    (only where no answer check ran), the check verdicts, finish reason and truncation."""
-    checks = dict(snapshot.get("checks") or {})
-    if "detours" in checks:  # a sampled model may word a detour differently: found or not
-        checks["detours"] = {k: bool(v) for k, v in checks["detours"].items()}
-    view = {"checks": checks, "finish_reason": snapshot.get("finish_reason"), "truncated": snapshot.get("truncated")}
-    if not checks.get("answer"):
-        view["answer"] = " ".join(str(snapshot.get("answer", "")).split())
-    return view
+#: A snapshot as :class:`~pytest_reasoning.snapshots.schema.TraceSnapshot` or as its
+#: parsed JSON object.
+Snapshot = TraceSnapshot | Mapping[str, Any]
 
 
-def _review_view(snapshot: dict[str, Any]) -> dict[str, Any]:
-    stats = snapshot.get("stats") or {}
-    return {
-        "messages": snapshot.get("messages"),
-        "answer": snapshot.get("answer"),
-        "finish_reason": snapshot.get("finish_reason"),
-        "truncated": snapshot.get("truncated"),
-        "model": snapshot.get("model"),
-        "checks": snapshot.get("checks") or {},
-        "reasoning characters": stats.get("reasoning_chars"),
-        "reasoning sentences": stats.get("reasoning_sentences"),
-        "hesitations": stats.get("hesitations"),
-        "reasoning tokens": (snapshot.get("usage") or {}).get("reasoning_tokens"),
-    }
+def _typed(snapshot: Snapshot) -> TraceSnapshot:
+    return snapshot if isinstance(snapshot, TraceSnapshot) else TraceSnapshot.from_dict(snapshot)
+
+
+def stable_view(snapshot: Snapshot) -> dict[str, Any]:
+    """The parts of a trace snapshot that tolerate re-wording
+    (:meth:`TraceSnapshot.stable_view <pytest_reasoning.snapshots.schema.TraceSnapshot.stable_view>`):
+    the answer (only where no answer check ran), the verdicts, finish reason and
+    truncation.  Raises ``ValueError`` when ``snapshot`` is not shaped like one."""
+    return _typed(snapshot).stable_view()
 
 
 def _path(level: Any) -> str:
     return ".".join(str(p) for p in level.path(output_format="list")) or "(root)"
+
+
+def _detour_name(level: Any) -> str | None:
+    """The detour whose hit count ``level`` (a deepdiff tree level) compares, if any."""
+    parts = level.path(output_format="list")
+    return str(parts[2]) if len(parts) == 3 and parts[:2] == ["checks", "detours"] else None
 
 
 def _short(value: Any, width: int = 70) -> str:
@@ -51,14 +48,16 @@ def _short(value: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Lines describing how snapshot ``new`` differs from ``old`` (both as serialised
-    by the trace snapshot extension), most important first; ``[]`` when the reviewed
-    parts are equal and the reasoning sentences too."""
+def summarize(old: Snapshot, new: Snapshot) -> list[str]:
+    """Lines describing how snapshot ``new`` differs from ``old`` (typed, or parsed
+    from the snapshot files), most important first; ``[]`` when the reviewed parts are
+    equal and the reasoning sentences too.  Raises ``ValueError`` when either is not
+    shaped like a trace snapshot."""
     from deepdiff import DeepDiff
 
+    old, new = _typed(old), _typed(new)
     lines: list[str] = []
-    diff = DeepDiff(_review_view(old), _review_view(new), view="tree", verbose_level=2)
+    diff = DeepDiff(old.review_view(), new.review_view(), view="tree", verbose_level=2)
     for kind in ("values_changed", "type_changes"):
         for level in diff.get(kind, []):
             name = _path(level)
@@ -66,8 +65,8 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
                 lines.insert(0, f"prompt changed: {name}: {_short(level.t1)} -> {_short(level.t2)}")
             elif name == "answer":
                 lines.insert(0, f"answer changed: {_short(level.t1)} -> {_short(level.t2)}")
-            elif name.startswith("checks.detours.") and bool(level.t1) != bool(level.t2):
-                detour = name.split(".", 2)[2]
+            elif _detour_name(level) is not None and bool(level.t1) != bool(level.t2):
+                detour = _detour_name(level)
                 lines.insert(0, f"detour {detour!r} " + (
                     f"added ({level.t2} hits)" if level.t2 else f"removed (had {level.t1} hits)"))
             elif isinstance(level.t1, (int, float)) and isinstance(level.t2, (int, float)) and not isinstance(
@@ -81,7 +80,7 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         for level in diff.get(kind, []):
             value = level.t2 if word == "added" else level.t1
             lines.append(f"{_path(level)} {word}: {_short(value)}")
-    old_s, new_s = old.get("reasoning") or [], new.get("reasoning") or []
+    old_s, new_s = old.reasoning, new.reasoning
     if old_s != new_s:
         added = removed = 0
         for tag, a0, a1, b0, b1 in difflib.SequenceMatcher(a=old_s, b=new_s, autojunk=False).get_opcodes():
@@ -93,11 +92,14 @@ def summarize(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return lines
 
 
-def summary_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """The "What changed in the trace:" block shown first on a snapshot mismatch."""
+def summary_lines(old: Snapshot, new: Snapshot) -> list[str]:
+    """The "What changed in the trace:" block shown first on a snapshot mismatch.
+    Raises ``ValueError`` when either is not shaped like a trace snapshot."""
+    old, new = _typed(old), _typed(new)
     changes = summarize(old, new)
     if not changes:  # nothing reviewed changed: name the fields that did (usage, params, ...)
-        fields = sorted(str(k) for k in {*old, *new} if old.get(k) != new.get(k))
+        a, b = old.to_dict(), new.to_dict()
+        fields = sorted(str(k) for k in {*a, *b} if a.get(k) != b.get(k))
         changes = [f"only {', '.join(fields)} changed" if fields else "(no change but the file's layout)"]
     return ["What changed in the trace:", *(f"  - {line}" for line in changes)]
 
@@ -106,13 +108,9 @@ def diff_traces(old: Any, new: Any) -> str:
     """What changed from trace ``old`` to trace ``new`` (two
     :class:`~pytest_reasoning.Trace` objects, e.g. a base model's and its fine-tune's):
     the summary block of a snapshot mismatch, then a unified diff of their snapshot
-    texts (reasoning one sentence per line).  Checks already run on either trace
-    (detours, path, budget) are part of the comparison."""
-    import json
-
-    from .snapshots import serialize_trace
-
+    texts (reasoning one sentence per line).  Verdicts already recorded on either
+    trace (answer, detours, path, budget) are part of the comparison."""
     a, b = serialize_trace(old), serialize_trace(new)
-    lines = summary_lines(json.loads(a), json.loads(b))
+    lines = summary_lines(TraceSnapshot.from_json(a), TraceSnapshot.from_json(b))
     lines += difflib.unified_diff(a.splitlines(), b.splitlines(), "old", "new", lineterm="", n=1)
     return "\n".join(lines)

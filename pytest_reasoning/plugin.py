@@ -11,7 +11,7 @@ import pytest
 from .backends import API_BACKENDS
 from .config import MARKER, SETTINGS, resolve, validate_config, validate_marker
 from .fixtures import CALL_PROBLEM, STATE, SessionState, reasoning_model, trace_snapshot  # noqa: F401
-from .snapshots import match_mirrored_paths
+from .snapshots import match_mirrored_paths, treat_as_not_run, undo_patches
 from .redaction import forget_secrets, redact_text, remember_secrets
 
 #: The API keys this run redacts (from options and the environment), forgotten at the end.
@@ -37,7 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}({keys}): settings for this test's reasoning model calls (override ini, overridden by options)",
     )
     validate_config(config)
-    match_mirrored_paths()
+    match_mirrored_paths(config)
     config.stash[STATE] = SessionState()
     config.pluginmanager.register(KeepSnapshotsOfFailedTests(config), "reasoning-keep-snapshots")
     keys = [resolve(config, "api_key")] + [os.environ.get(f"{b.upper()}_API_KEY") for b in API_BACKENDS]
@@ -84,12 +84,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Save pending cassettes and release backends (models, clients)."""
+    """Save pending cassettes, release backends (models, clients), restore syrupy."""
     state = config.stash.get(STATE, None)
     if state is not None:
         for problem in state.close():
             config.get_terminal_writer().line(f"pytest-reasoning: {problem}", red=True)
     forget_secrets(config.stash.get(SECRETS, ()))
+    undo_patches(config)  # syrupy as it was (the snapshot path matching)
 
 
 class KeepSnapshotsOfFailedTests:
@@ -97,8 +98,8 @@ class KeepSnapshotsOfFailedTests:
     snapshot assertions, so its snapshots are not "unused": syrupy is told to treat
     it as skipped, and ``--snapshot-update`` after a failed model call, a missing key
     or an edited prompt deletes nothing.  (syrupy deletes the snapshots of any
-    selected test that did not assert them; it has no public hook for this, so its
-    session's ``ran_item`` is called, and nothing happens if a release lacks it.)"""
+    selected test that did not assert them and has no public hook for this: see
+    :func:`~pytest_reasoning.snapshots.syrupy_compat.treat_as_not_run`.)"""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -106,9 +107,7 @@ class KeepSnapshotsOfFailedTests:
     @pytest.hookimpl(trylast=True)  # after syrupy recorded the outcome
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.when in ("setup", "call"):
-            ran_item = getattr(getattr(self.config, "_syrupy", None), "ran_item", None)
-            if ran_item is not None:
-                ran_item(report.nodeid, "skipped")
+            treat_as_not_run(self.config, report.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)

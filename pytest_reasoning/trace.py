@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .verdicts import Checks
+
 __all__ = ["Trace", "Usage", "BackendInfo"]
 
 
@@ -102,9 +104,10 @@ class Trace:
     latency_s: float | None = None
     reasoning_source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    #: Checks that assertions ran on this trace (detours found, path held, budget
-    #: verdicts); stored in snapshots, compared in the "stable" snapshot mode.
-    checks: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The verdicts the assertions recorded on this trace (answer, detours, path,
+    #: budget: :class:`~pytest_reasoning.verdicts.Checks`); stored in snapshots,
+    #: compared in the "stable" snapshot mode.
+    checks: Checks = field(default_factory=Checks, compare=False, repr=False)
     #: Where this trace's snapshot lives (set by the fixture; named in failures).
     snapshot_path: str | None = field(default=None, compare=False, repr=False)
 
@@ -155,21 +158,17 @@ class Trace:
         """Inverse of :meth:`to_json`.  Raises ``ValueError`` on bad JSON or fields."""
         return cls.from_dict(json.loads(text))
 
-    # -- reading without failing ---------------------------------------------
+    # -- reading without failing (text analysis lives in pytest_reasoning.text) --
     def detours(self, *detours: Any) -> dict[str, list[Any]]:
         """Return ``{detour name: [DetourHit, ...]}`` for each given
         :class:`~pytest_reasoning.Detour` found in the reasoning (empty lists kept).
 
-        Reads only; never fails.  The result is also kept in ``checks`` so the
-        snapshot shows it.
+        Reads only: never fails and records nothing (to keep the detour verdict in
+        the snapshot, use :func:`~pytest_reasoning.check_detours`).
         """
         from .text.detours import find_detours
 
-        found = {d.name: find_detours(self.reasoning, d) for d in detours}
-        self.checks.setdefault("detours", {}).update(
-            {name: len(hits) for name, hits in found.items()}
-        )
-        return found
+        return {d.name: find_detours(self.reasoning, d) for d in detours}
 
     def hesitations(self, markers: Any = None) -> int:
         """Count hesitation markers ("wait", "let me double-check", ちょっと待って,

@@ -14,6 +14,7 @@ from pytest_reasoning import (
     assert_no_detour,
     assert_reasoning_budget,
     assert_reasoning_path,
+    check_detours,
 )
 from pytest_reasoning.text.detours import find_term, normalize
 from wire import SEED_REASONING
@@ -48,7 +49,7 @@ def make(reasoning="", answer="Austin", **kw):
 def test_assert_answer_passes(answer, check):
     trace = make(answer=answer)
     assert_answer(trace, **check)
-    assert all(trace.checks["answer"].values())
+    assert all(trace.checks.to_dict()["answer"].values())
 
 
 def test_assert_answer_equals_fails_with_excerpt_and_snapshot_path():
@@ -59,7 +60,7 @@ def test_assert_answer_equals_fails_with_excerpt_and_snapshot_path():
     assert "answer does not equal 'Austin' or 'オースティン'" in message
     assert "answer: Houston is the biggest city." in message
     assert message.splitlines()[-1] == "snapshot: snapshots/tests/test_x/test_y.json"
-    assert trace.checks["answer"] == {"equals 'Austin' | 'オースティン'": False}
+    assert trace.checks.to_dict()["answer"] == {"equals 'Austin' | 'オースティン'": False}
 
 
 def test_assert_answer_without_snapshot_path_names_none():
@@ -158,13 +159,13 @@ def test_detour_found_in_several_languages(reasoning, found):
         assert_no_detour(trace, SPORTS)
     message = str(info.value)
     assert f"reasoning took the 'sports' detour: {found!r} at char {reasoning.index(found)}, sentence 1" in message
-    assert trace.checks["detours"]["sports"] >= 1
+    assert trace.checks.to_dict()["detours"]["sports"] >= 1
 
 
 def test_detour_whole_words_only():
     trace = make("An unflinching look at Texas; the nflx ticker; Cowboyship.")
     assert_no_detour(trace, SPORTS)
-    assert trace.checks["detours"] == {"sports": 0}
+    assert trace.checks.to_dict()["detours"] == {"sports": 0}
 
 
 def test_detour_failure_shows_sentence_offset_and_count():
@@ -185,7 +186,19 @@ def test_detour_read_without_failing():
     assert [SEED_REASONING[h.start:h.end] for h in hits] == ["カウボーイズ", "NFL"]
     assert hits[0].sentence == hits[1].sentence == "ダラス・カウボーイズはNFLのチームですね。"
     assert hits[0].sentence_index == 1
-    assert trace.checks["detours"] == {"sports": 2}
+    assert not trace.checks  # reading records nothing
+
+
+def test_check_detours_records_the_verdict_and_returns_the_hits():
+    trace = make(SEED_REASONING)
+    hits = check_detours(trace, SPORTS, Detour("weather", terms=["rain"]))
+    assert list(hits) == ["sports", "weather"] and hits == trace.detours(SPORTS, Detour("weather", terms=["rain"]))
+    assert [h.text for h in hits["sports"]] == ["カウボーイズ", "NFL"]
+    assert trace.checks.to_dict() == {"detours": {"sports": 2, "weather": 0}}
+    check_detours(trace, Detour("sports", terms=["NFL"]))  # again: replaced in place
+    assert trace.checks.to_dict() == {"detours": {"sports": 1, "weather": 0}}
+    with pytest.raises(ValueError, match=r"check_detours\(trace, Detour\(...\), ...\) needs one or more Detour"):
+        check_detours(trace, "sports")
 
 
 def test_detour_offsets_with_combining_marks_emoji_and_rtl():
@@ -250,7 +263,7 @@ def test_find_term_and_normalize():
 def test_reasoning_path_holds(reasoning):
     trace = make(reasoning)
     assert_reasoning_path(trace, PATH)
-    assert trace.checks["path"] == {"Dallas|ダラス -> Texas|テキサス -> Austin|オースティン": True}
+    assert trace.checks.to_dict()["path"] == {"Dallas|ダラス -> Texas|テキサス -> Austin|オースティン": True}
 
 
 def test_reasoning_path_step_only_before_previous():
@@ -262,7 +275,7 @@ def test_reasoning_path_step_only_before_previous():
                         "'Texas|テキサス' (which ends at char 39), not after it")
     assert lines[1] == "  path: Dallas|ダラス -> Texas|テキサス -> [Austin|オースティン]"
     assert lines[-1] == "snapshot: snapshots/t/p.json"
-    assert list(trace.checks["path"].values()) == [False]
+    assert list(trace.checks.to_dict()["path"].values()) == [False]
 
 
 def test_reasoning_path_missing_step():
@@ -295,7 +308,7 @@ def test_reasoning_path_needs_steps():
 def test_budget_passes_and_records_verdicts():
     trace = make("Short.", usage=Usage(reasoning_tokens=10))
     assert_reasoning_budget(trace, max_tokens=10, max_chars=6, max_hesitations=0)
-    assert trace.checks["budget"] == {"not truncated": True, "tokens <= 10": True, "chars <= 6": True,
+    assert trace.checks.to_dict()["budget"] == {"not truncated": True, "tokens <= 10": True, "chars <= 6": True,
                                       "hesitations <= 0": True}
 
 
@@ -313,7 +326,7 @@ def test_budget_max_tokens_fails_and_unknown_usage():
     trace = make("r")
     with pytest.raises(AssertionError, match=r"reasoning token count unknown .*use max_chars="):
         assert_reasoning_budget(trace, max_tokens=100)
-    assert trace.checks["budget"]["tokens <= 100"] is False
+    assert trace.checks.to_dict()["budget"]["tokens <= 100"] is False
 
 
 @pytest.mark.parametrize(

@@ -392,14 +392,14 @@ def test_live_failure_records_nothing(live_project):
 # -- snapshots ---------------------------------------------------------------------
 SNAPSHOT_TESTS = f"""
 import pytest
-from pytest_reasoning import Detour, assert_answer
+from pytest_reasoning import Detour, assert_answer, check_detours
 
 SPORTS = Detour("sports", terms=["NFL", "カウボーイズ"])
 
 @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")
 def test_trace(reasoning_model, trace_snapshot):
     trace = reasoning_model({PROMPT!r})
-    trace.detours(SPORTS)
+    check_detours(trace, SPORTS)
     assert trace == trace_snapshot
 
 @pytest.mark.reasoning(backend="deepseek", model="deepseek-reasoner")

@@ -169,7 +169,8 @@ def test_empty_answer_gets_the_right_verdicts():
     assert_answer(trace, equals="")  # an empty answer equals ""
     with pytest.raises(AssertionError, match=r"generation was truncated \(finish_reason='length'\) inside the thinking"):
         assert_reasoning_budget(trace)
-    assert trace.checks == {"answer": {"contains 'Austin'": False, "equals ''": True}, "budget": {"not truncated": False}}
+    assert trace.checks.to_dict() == {"answer": {"contains 'Austin'": False, "equals ''": True},
+                                      "budget": {"not truncated": False}}
     assert json.loads(serialize_trace(trace))["answer"] == ""
 
 
@@ -197,14 +198,14 @@ def test_one_megabyte_reasoning_is_parsed_asserted_and_snapshotted_quickly(proje
     _record(project.path / "cassettes" / "test_in.json",
             completion({"content": "Austin", "reasoning_content": reasoning + "The capital is Austin."}, model="served"))
     project.makepyfile(test_in=f"""
-from pytest_reasoning import Detour, assert_answer, assert_no_detour, assert_reasoning_path, assert_reasoning_budget
+from pytest_reasoning import Detour, assert_answer, assert_no_detour, assert_reasoning_path, assert_reasoning_budget, check_detours
 
 def test_call(reasoning_model, trace_snapshot):
     trace = reasoning_model({PROMPT!r})
     assert len(trace.reasoning) > 300_000
     assert_answer(trace, equals="Austin")
     assert_no_detour(trace, Detour("sports", terms=["NFL", "カウボーイズ"], patterns=[r"foot\\w+"]))
-    assert trace.detours(Detour("texas", terms=["Texas", "テキサス"]))["texas"][-1].sentence_index > 10_000
+    assert check_detours(trace, Detour("texas", terms=["Texas", "テキサス"]))["texas"][-1].sentence_index > 10_000
     assert_reasoning_path(trace, [["Dallas", "ダラス"], ["Texas", "テキサス"], ["Austin", "オースティン"]])
     assert_reasoning_budget(trace, max_chars=2_000_000, max_hesitations=100_000)
     assert trace == trace_snapshot
@@ -263,13 +264,13 @@ def test_unicode_trace_round_trips_through_cassette_and_snapshot_unchanged(proje
     _record(project.path / "cassettes" / "test_in.json",
             completion({"content": "אוסטין ✓ Austin\u200d", "reasoning_content": UNICODE_REASONING}, model="served"))
     project.makepyfile(test_in=f"""
-from pytest_reasoning import Detour, assert_answer, assert_no_detour
+from pytest_reasoning import Detour, assert_answer, assert_no_detour, check_detours
 
 def test_call(reasoning_model, trace_snapshot):
     trace = reasoning_model({PROMPT!r})
     assert trace.reasoning == {UNICODE_REASONING!r}
     assert_answer(trace, contains="Austin")
-    trace.detours(Detour("sports", terms=["NFL", "カウボーイズ", "🏈"]))
+    check_detours(trace, Detour("sports", terms=["NFL", "カウボーイズ", "🏈"]))
     assert trace == trace_snapshot
 
 def test_other():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_reasoning import Detour, Trace, Usage
+from pytest_reasoning import Detour, Trace, Usage, check_detours
 from pytest_reasoning.diff import stable_view, summarize
 from pytest_reasoning.snapshots import serialize_trace, snapshot_path_for
 
@@ -41,7 +41,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 def test_serialize_trace():
     trace = Trace(reasoning="Dallas is in Texas. Wait, the NFL? Austin.", answer="Austin", latency_s=3.2,
                   usage=Usage(1, 2, 1, 3), extra={"timings": {"x": 1}, "system_fingerprint": "fp", "keep": "sk-" + "a" * 20})
-    trace.detours(Detour("sports", terms=["NFL"]))
+    check_detours(trace, Detour("sports", terms=["NFL"]))
     data = json.loads(serialize_trace(trace))
     assert list(data)[:6] == ["model", "backend", "params", "messages", "reasoning", "answer"]
     assert data["reasoning"] == ["Dallas is in Texas.", "Wait, the NFL?", "Austin."]
@@ -58,7 +58,7 @@ def _snap(**kw):
 def test_summarize_orders_answer_and_detours_first():
     old = _snap(reasoning="Dallas. Texas.", answer="Austin")
     new_trace = Trace(reasoning="Dallas. Cowboys. Texas.", answer="Houston", finish_reason="length", truncated=True)
-    new_trace.detours(Detour("sports", terms=["Cowboys"]))
+    check_detours(new_trace, Detour("sports", terms=["Cowboys"]))
     new = json.loads(serialize_trace(new_trace))
     lines = summarize(old, new)
     assert lines[0] == "answer changed: 'Austin' -> 'Houston'"
