@@ -129,7 +129,8 @@ class Checks:
 
     Iterating gives the verdicts in recording order (a re-recorded key keeps its
     place); ``len()`` counts them; an empty ``Checks`` is falsy.  Two are equal when
-    they hold the same verdicts in the same order.
+    they hold the same verdicts in the order a snapshot stores them (grouped by kind,
+    as :meth:`to_dict`), so a snapshot read back equals what was written.
     """
 
     def __init__(self, verdicts: Iterable[VerdictLike] = ()) -> None:
@@ -156,17 +157,23 @@ class Checks:
     def __len__(self) -> int:
         return len(self._verdicts)
 
+    def _stored_order(self) -> list[VerdictLike]:
+        groups: dict[str, list[VerdictLike]] = {}
+        for verdict in self._verdicts.values():
+            groups.setdefault(verdict.kind, []).append(verdict)
+        return [verdict for group in groups.values() for verdict in group]
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Checks):
             return NotImplemented
-        return list(self._verdicts.items()) == list(other._verdicts.items())
+        return self._stored_order() == other._stored_order()
 
     def __repr__(self) -> str:
         return f"Checks({list(self._verdicts.values())!r})"
 
     def _grouped(self, value: str) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for verdict in self._verdicts.values():
+        for verdict in self._stored_order():
             out.setdefault(GROUPS[verdict.kind], {})[verdict.label] = getattr(verdict, value)()
         return out
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_reasoning import Detour, Trace, Usage, check_detours
+import pytest
+
+from pytest_reasoning import Detour, Trace, Usage, assert_answer, check_detours
 from pytest_reasoning.diff import stable_view, summarize
 from pytest_reasoning.snapshots import serialize_trace, snapshot_path_for
 
@@ -96,3 +98,50 @@ def test_summary_names_fields_outside_the_reviewed_parts():
     old = {"answer": "Austin", "usage": {"prompt_tokens": 10}, "params": {"seed": 1}}
     new = {"answer": "Austin", "usage": {"prompt_tokens": 12}, "params": {"seed": 1}}
     assert summary_lines(old, new) == ["What changed in the trace:", "  - only usage changed"]
+
+
+def test_committed_snapshots_read_back_to_the_same_bytes():
+    """The typed reader loses nothing: every committed snapshot, read and written
+    again, is byte for byte the file."""
+    from pytest_reasoning.snapshots import TraceSnapshot
+
+    root = Path(__file__).resolve().parent.parent / "snapshots"
+    files = sorted(root.rglob("*.json"))
+    assert files, root
+    for file in files:
+        text = file.read_text("utf-8")
+        snapshot = TraceSnapshot.from_json(text)
+        assert snapshot.to_json() == text, file
+        assert snapshot.stats.reasoning_sentences == len(snapshot.reasoning) and snapshot.checks
+
+
+def test_snapshot_of_a_trace_reads_back_equal():
+    from pytest_reasoning.snapshots import TraceSnapshot
+
+    trace = Trace(reasoning="Dallas. NFL. Austin.", answer="Austin", model="m", params={"seed": 1})
+    assert_answer(trace, contains="Austin")
+    check_detours(trace, Detour("sports", terms=["NFL"]))
+    written = TraceSnapshot.from_trace(trace)
+    read = TraceSnapshot.from_json(serialize_trace(trace))
+    assert read == written and read.checks.get("detour", "sports").hits == 1
+    assert read.stable_view() == {"checks": {"answer": {"contains 'Austin'": True}, "detours": {"sports": True}},
+                                  "finish_reason": None, "truncated": False}
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", '"x"', '{"checks": {"detours": {"sports": true}}}',
+                                  '{"reasoning": "one string"}', '{"stats": 3}', None])
+def test_what_is_not_a_trace_snapshot_reads_as_none(text):
+    from pytest_reasoning.snapshots import StableTraceSnapshotExtension, read_snapshot
+
+    assert read_snapshot(text) is None
+    extension = StableTraceSnapshotExtension()  # compares such data exactly
+    assert extension.matches(serialized_data=text, snapshot_data=text)
+    assert not extension.matches(serialized_data=text, snapshot_data=serialize_trace(Trace()))
+
+
+def test_a_partial_snapshot_keeps_its_keys_and_unknown_ones():
+    from pytest_reasoning.snapshots import TraceSnapshot
+
+    data = {"answer": "Austin", "usage": {"prompt_tokens": 10}, "note": "hand-written"}
+    snapshot = TraceSnapshot.from_dict(data)
+    assert snapshot.to_dict() == data and snapshot.answer == "Austin" and snapshot.other == {"note": "hand-written"}
