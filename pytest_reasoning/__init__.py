@@ -16,7 +16,7 @@ from .assertions import (  # noqa: E402
 )
 from .diff import diff_traces  # noqa: E402
 from .text.detours import DEFAULT_HESITATION_MARKERS, Detour, DetourHit  # noqa: E402
-from .parsing import trace_from_openai, trace_from_openai_stream  # noqa: E402
+from .wire import trace_from_openai, trace_from_openai_stream  # noqa: E402
 from .text.sentences import split_sentences
 from .text.thinking import split_thinking  # noqa: E402
 from .trace import BackendInfo, Trace, Usage  # noqa: E402

@@ -141,7 +141,7 @@ def to_trace(request: Request, raw: RawResponse) -> Trace:
     Raises:
         ValueError: unknown ``raw.format`` or a payload the parser cannot read.
     """
-    from ..parsing import trace_from_openai, trace_from_openai_stream
+    from ..wire import trace_from_openai, trace_from_openai_stream
     from ..trace import BackendInfo
 
     meta = dict(

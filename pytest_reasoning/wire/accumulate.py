@@ -1,0 +1,233 @@
+"""The one accumulator: message parts in (a whole body's message at once, or stream
+deltas one by one), one :class:`~pytest_reasoning.Trace` out.
+
+Every dialect module feeds an :class:`Accumulator` the same two things: the
+envelope of each body or chunk (model, usage, timings, fingerprint, error) and the
+message fields it carries.  Here, and only here, are the usage spellings read and
+merged, the deltas joined, and reasoning, answer, ``reasoning_source``, finish
+reason, truncation and ``extra`` decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..text.thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking, strip_tags
+from ..trace import BackendInfo, Trace, Usage
+from .chat import REASONING_FIELDS, content_parts, field_text, first_choices
+from .native import error_of
+
+__all__ = [
+    "Accumulator", "usage_from", "TRUNCATING_FINISH_REASONS", "NOT_FINISHED", "MISTRAL_THINK_TAGS", "HARMONY_STARTS",
+]
+
+#: ``finish_reason`` values (compared case-insensitively) that mean the output was
+#: cut by a token limit: OpenAI/vLLM/llama.cpp/Ollama ``length``, Anthropic-style
+#: ``max_tokens``, Responses ``max_output_tokens``, Mistral ``model_length`` (the
+#: context window ran out).
+TRUNCATING_FINISH_REASONS = {"length", "max_tokens", "max_output_tokens", "model_length"}
+
+#: ``finish_reason`` values that mean "not finished yet": ``null``, DashScope native's
+#: string ``"null"``, and the ``""`` of Ollama ``/v1`` and others while a stream goes on.
+NOT_FINISHED = (None, "null", "")
+
+#: Magistral's thinking tokens, left in ``content`` by servers without its parser
+#: (Mistral's Magistral model cards: reasoning between ``[THINK]`` and ``[/THINK]``).
+MISTRAL_THINK_TAGS = ("[THINK]", "[/THINK]")
+#: How gpt-oss output in the harmony format starts when a server left it unparsed
+#: (with its special tokens, or with them dropped by the detokenizer).
+HARMONY_STARTS = ("<|channel|>", "<|start|>", "assistant<|channel|>", "analysis", "assistantfinal")
+
+#: The message fields that are accumulated: the reasoning fields, then ``content``.
+MESSAGE_FIELDS = (*REASONING_FIELDS, "content")
+#: Envelope values kept in ``trace.extra``, in this order.
+EXTRA_KEYS = ("timings", "system_fingerprint", "error")
+
+
+def usage_from(raw: Any) -> Usage:
+    """:class:`Usage` from a usage object in any spelling: Chat Completions
+    (``prompt_tokens``, ``completion_tokens``,
+    ``completion_tokens_details.reasoning_tokens``), Responses / DashScope /
+    Anthropic (``input_tokens``, ``output_tokens``, ``output_tokens_details``),
+    Ollama (``prompt_eval_count``, ``eval_count``), SGLang's top-level
+    ``reasoning_tokens``; ``None`` wherever nothing is said (never estimated)."""
+    if not isinstance(raw, Mapping):
+        return Usage()
+
+    def num(value: Any) -> int | None:
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    details = raw.get("completion_tokens_details") or raw.get("output_tokens_details") or {}
+    reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
+    if reasoning is None:
+        reasoning = raw.get("reasoning_tokens")
+    prompt = raw.get("prompt_tokens", raw.get("input_tokens", raw.get("prompt_eval_count")))
+    completion = raw.get("completion_tokens", raw.get("output_tokens", raw.get("eval_count")))
+    return Usage(num(prompt), num(completion), num(reasoning), num(raw.get("total_tokens")))
+
+
+def _usage_in(obj: Mapping[str, Any]) -> Any:
+    """The usage object of a body, chunk or message, wherever its dialect puts it:
+    Moonshot / Kimi's ``usage`` inside the first choice, else Groq's
+    ``x_groq.usage`` where no ``usage`` is sent (older Groq streams), else
+    ``usage``, else Ollama's top-level ``prompt_eval_count`` / ``eval_count``.
+    ``None`` when there is none."""
+    in_choice = next((c["usage"] for c in first_choices(obj) if isinstance(c.get("usage"), Mapping) and c["usage"]), None)
+    if in_choice:
+        return in_choice
+    groq = obj.get("x_groq")
+    groq_usage = groq.get("usage") if isinstance(groq, Mapping) else None
+    if not obj.get("usage") and isinstance(groq_usage, Mapping):
+        return groq_usage
+    return obj.get("usage") or {k: obj[k] for k in ("prompt_eval_count", "eval_count") if k in obj} or None
+
+
+def _joined(name: str, values: list[Any]) -> Any:
+    """One message field from the values its deltas sent, in order: a value sent once
+    is kept as sent (so a body's message comes through unchanged); several texts
+    are joined; otherwise the values are listed, lists spliced in (typed content
+    parts, ``reasoning_details`` items)."""
+    if len(values) == 1:
+        return values[0]
+    if name != "reasoning_details" and all(isinstance(v, str) for v in values):
+        return "".join(values)
+    return [item for v in values for item in (v if isinstance(v, list) else [v])]
+
+
+def _reasoning_and_answer(message: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """``(reasoning, answer, source)`` of a whole message: the first reasoning field
+    with text, else thinking ``content`` parts, else ``<think>`` tags in the content,
+    else (where the content starts with it) Magistral's ``[THINK]`` markup or gpt-oss
+    harmony channels; tags left in the answer or in a field are dropped.  The texts
+    are not yet stripped; ``source`` is ``None`` without reasoning."""
+    reasoning, source = "", None
+    for name in REASONING_FIELDS:
+        text = field_text(message, name)
+        if text.strip():
+            reasoning, source = text, name
+            break
+    content, part_thinking = content_parts(message.get("content"))
+    if part_thinking.strip() and not reasoning.strip():
+        reasoning, source = part_thinking, "content thinking parts"
+    if has_think_tags(content):
+        tag_reasoning, content = split_thinking(content)
+        if tag_reasoning and not reasoning.strip():
+            reasoning, source = tag_reasoning, "<think> tags"
+    # Markup a server left unparsed, read only where no field gave the reasoning and the
+    # content starts with it (elsewhere it is prose about the markup):
+    head = content.lstrip()
+    if not reasoning.strip() and head.startswith(MISTRAL_THINK_TAGS[0]):  # Magistral's raw [THINK]…[/THINK]
+        reasoning, content = split_thinking(content, *MISTRAL_THINK_TAGS)
+        source = "[THINK] tags"
+    elif not reasoning.strip() and head.startswith(HARMONY_STARTS) and has_harmony_channels(content):  # gpt-oss
+        reasoning, content = split_harmony(content)
+        source = "harmony channels"
+    if has_think_tags(reasoning):  # a field that kept its tags (also when content had some)
+        reasoning = strip_tags(reasoning)
+    return reasoning, content or "", source if reasoning.strip() else None
+
+
+class Accumulator:
+    """Builds one trace from a whole body or from a stream, piece by piece.
+
+    Feed it, for each body or chunk, :meth:`envelope` and then :meth:`add` for each
+    message part; :meth:`trace` builds the result.  A body is one envelope and one
+    :meth:`add` holding the whole message, so bodies and streams share every rule.
+
+    Attributes:
+        stream: ``True`` while reading a stream: a stream that ended without a
+            finish reason is ``truncated``; empty envelope values say nothing; an
+            error is kept as its message (a body keeps its ``error`` as sent).
+        closed: set by a reader that has seen the last chunk worth reading (the
+            final object of a Responses stream); the caller stops there.
+        source_names: ``reasoning_source`` renamed, ``{field: name}`` (Responses
+            reasoning items arrive as the ``reasoning`` field).
+    """
+
+    def __init__(self, *, stream: bool) -> None:
+        self.restart(stream=stream)
+
+    def restart(self, *, stream: bool) -> None:
+        """Forget everything read so far (a final object that holds the whole reply
+        replaces the deltas before it)."""
+        self.stream = stream
+        self.closed = False
+        self.source_names: dict[str, str] = {}
+        self._chunks = 0
+        self._values: dict[str, list[Any]] = {name: [] for name in MESSAGE_FIELDS}
+        self._finish: Any = None
+        self._envelope: dict[str, Any] = {}
+        self._usage: Any = None
+
+    def envelope(self, obj: Mapping[str, Any], *, adds: bool = False) -> None:
+        """Read what a body, chunk or message object says around the message: its
+        ``model`` (the first one named wins), ``timings`` and ``system_fingerprint``
+        (the last wins), its error, and its usage (see :func:`_usage_in`), which
+        replaces the usage so far or, with ``adds`` (Anthropic events), is merged
+        into it key by key."""
+        self._chunks += 1
+        error = error_of(obj, alone=False) if self.stream else obj.get("error")
+        for key, value in (("model", obj.get("model")), ("timings", obj.get("timings")),
+                           ("system_fingerprint", obj.get("system_fingerprint")), ("error", error)):
+            if value is None or (self.stream and not value) or (key == "model" and key in self._envelope):
+                continue
+            self._envelope[key] = value
+        raw = _usage_in(obj)
+        if raw and adds and isinstance(raw, Mapping):
+            self._usage = {**(self._usage if isinstance(self._usage, Mapping) else {}), **raw}
+        elif raw:
+            self._usage = raw
+
+    def add(self, message: Mapping[str, Any], finish_reason: Any = None) -> None:
+        """Add one message part: the :data:`MESSAGE_FIELDS` it sets (``None`` values are
+        skipped) and its finish reason (the last one that is not
+        :data:`NOT_FINISHED` wins)."""
+        for name, values in self._values.items():
+            value = message.get(name)
+            if value is not None:
+                values.append(value)
+        if finish_reason not in NOT_FINISHED:
+            self._finish = finish_reason
+
+    def message(self) -> dict[str, Any]:
+        """The message accumulated so far, field by field (see :func:`_joined`)."""
+        return {name: _joined(name, values) for name, values in self._values.items() if values}
+
+    def trace(
+        self,
+        *,
+        messages: list[dict[str, Any]] | None,
+        params: dict[str, Any] | None,
+        backend: BackendInfo | str | None,
+        latency_s: float | None,
+    ) -> Trace:
+        """The :class:`Trace` of all that was read; ``messages``, ``params``,
+        ``backend`` (default ``"openai-compatible"``) and ``latency_s`` are kept
+        as given."""
+        message = self.message()
+        reasoning, answer, source = _reasoning_and_answer(message)
+        finish = None if self._finish is None else str(self._finish)
+        extra = {key: self._envelope[key] for key in EXTRA_KEYS if key in self._envelope}
+        details = message.get("reasoning_details")
+        if isinstance(details, list):
+            encrypted = sum(1 for d in details if isinstance(d, Mapping) and d.get("type") == "reasoning.encrypted")
+            if encrypted:
+                extra["encrypted_reasoning_items"] = encrypted
+        if not isinstance(backend, BackendInfo):
+            backend = BackendInfo(backend or "openai-compatible")
+        return Trace(
+            messages=list(messages or []),
+            reasoning=reasoning.strip(),
+            answer=answer.strip(),
+            model=self._envelope.get("model"),
+            backend=backend,
+            params=dict(params or {}),
+            usage=usage_from(self._usage),
+            finish_reason=finish,
+            truncated=(finish is not None and finish.lower() in TRUNCATING_FINISH_REASONS)
+            or (self.stream and self._chunks > 0 and finish is None),
+            latency_s=latency_s,
+            reasoning_source=self.source_names.get(source, source) if source else None,
+            extra=extra,
+        )
