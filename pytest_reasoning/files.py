@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 __all__ = ["atomic_write_text"]
@@ -13,14 +13,23 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder,
     flushed to disk and renamed over ``path``; an interrupted write (KeyboardInterrupt,
     a killed process) leaves the old file or none, never a truncated one.  Creates
-    missing parent folders."""
+    missing parent folders.
+
+    The file keeps the permission bits of the file it replaces; a new file gets what
+    ``open()`` would give it (0666 less the process's umask, applied by the system at
+    creation, so the umask is never read or changed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        old_mode = path.stat().st_mode & 0o777
+    except OSError:
+        old_mode = None
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if old_mode is None else old_mode)
     try:
         try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, _mode_for(path))
+            if old_mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fd, old_mode)  # exactly the old bits, whatever the umask
         except BaseException:
             os.close(fd)
             raise
@@ -35,21 +44,3 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         except OSError:
             pass
         raise
-
-
-def _read_umask() -> int:
-    umask = os.umask(0)  # the only way to read it; done once, at import
-    os.umask(umask)
-    return umask
-
-
-_UMASK = _read_umask()
-
-
-def _mode_for(path: Path) -> int:
-    """The permission bits the written file gets: those of the file it replaces, else
-    what ``open()`` would give under the umask (``mkstemp`` alone gives 0600)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        return 0o666 & ~_UMASK

@@ -1,21 +1,21 @@
 """The pytest hooks, all in one place: options and ini keys (group "reasoning"),
-the ``reasoning`` marker, start-up validation, the report header and clean-up.
-Fixtures live in ``fixtures.py``; nothing heavy is imported here."""
+the ``reasoning`` marker, start-up validation, the report header, what each test
+report carries, and clean-up.  Hooks only: the settings table lives in
+``settings/``, the session's state in ``session.py``, the fixtures in
+``fixtures.py``, what reports carry in ``report.py``; nothing heavy is imported here."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from .backends import API_BACKENDS
-from .config import MARKER, SETTINGS, resolve, validate_config, validate_marker
-from .fixtures import CALL_PROBLEM, STATE, SessionState, reasoning_model, trace_snapshot  # noqa: F401
+from . import report as reports
+from .backends.profiles import PROVIDERS
+from .fixtures import reasoning_model, trace_snapshot  # noqa: F401  (the fixtures pytest finds)
+from .redaction import is_secret
+from .session import STATE, SessionState
+from .settings.table import MARKER, SETTINGS, resolve, validate_config, validate_marker
 from .snapshots import match_mirrored_paths, treat_as_not_run, undo_patches
-from .redaction import forget_secrets, redact_text, remember_secrets
 
-#: The API keys this run redacts (from options and the environment), forgotten at the end.
-SECRETS = pytest.StashKey[tuple[str, ...]]()
 #: Why a test's reasoning marker was rejected at collection (pytest-xdist workers).
 MARKER_ERROR = pytest.StashKey[str]()
 
@@ -38,10 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     validate_config(config)
     match_mirrored_paths(config)
-    config.stash[STATE] = SessionState()
+    keys = [resolve(config, "api_key"), *(p.key() for p in PROVIDERS.values())]
+    config.stash[STATE] = SessionState(tuple(dict.fromkeys(k for k in keys if is_secret(k))))
     config.pluginmanager.register(KeepSnapshotsOfFailedTests(config), "reasoning-keep-snapshots")
-    keys = [resolve(config, "api_key")] + [os.environ.get(f"{b.upper()}_API_KEY") for b in API_BACKENDS]
-    config.stash[SECRETS] = remember_secrets(*keys)
 
 
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection: a deselected test's marker is not read
@@ -89,7 +88,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is not None:
         for problem in state.close():
             config.get_terminal_writer().line(f"pytest-reasoning: {problem}", red=True)
-    forget_secrets(config.stash.get(SECRETS, ()))
     undo_patches(config)  # syrupy as it was (the snapshot path matching)
 
 
@@ -112,17 +110,12 @@ class KeepSnapshotsOfFailedTests:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """Keep keys out of reports (terminal, ``--junitxml``): a failure's text or captured
-    output holding a key in use or a key-shaped string is redacted."""
+    """What each test report carries (``report.py``): a failed model call is not an
+    expected failure, keys are kept out, and the test's reasoning data is attached for
+    every report consumer (it crosses pytest-xdist with the report)."""
     report = yield
-    if report.when in ("setup", "call") and hasattr(report, "wasxfail") and item.stash.get(CALL_PROBLEM, None):
-        # A missing recording or a failed model call is not the failure an xfail expects.
-        report.outcome = "failed"
-        report.longrepr = f"{item.stash[CALL_PROBLEM]} (failed before the test could reach what its xfail expects)"
-        del report.wasxfail
-    if report.longrepr is not None:
-        text = str(report.longrepr)
-        if redact_text(text) != text:
-            report.longrepr = redact_text(text)
-    report.sections = [(title, redact_text(content)) for title, content in report.sections]
+    secrets = item.config.stash[STATE].secrets if STATE in item.config.stash else ()
+    reports.escape_xfail(report, item)
+    reports.redact_report(report, secrets)
+    reports.attach(report, item, secrets)
     return report

@@ -1,7 +1,8 @@
 """Keeping secrets out of everything a run writes (cassettes, snapshots, messages).
 
 Removes: the values of keys named like credentials (``authorization``, ``api_key``,
-``cookie``, ...), any known secret value given by the caller (the API key in use),
+``cookie``, ...), any known secret value given by the caller (the keys in use, which
+the session keeps on ``config.stash``; nothing here is process-wide),
 strings shaped like keys (``sk-...``, ``Bearer ...``, ``AIza...``, long hex or
 base64 tokens after ``key=`` / ``token=``) and the ``user:password`` of URLs.
 """
@@ -16,8 +17,6 @@ __all__ = [
     "redact",
     "redact_text",
     "redact_chunks",
-    "remember_secrets",
-    "forget_secrets",
     "is_secret",
     "REDACTED",
     "MIN_KNOWN_SECRET",
@@ -27,10 +26,6 @@ __all__ = [
 #: What a secret is replaced with.
 REDACTED = "<redacted>"
 
-#: Keys in use in this process (the API keys the plugin found in options and the
-#: environment), redacted everywhere even when given no ``secrets``: a key of no known
-#: shape echoed in a completion must not reach a snapshot or a failure message either.
-_KNOWN: set[str] = set()
 #: Shorter values (``EMPTY``, ``none``, ``ollama``) are placeholders that servers without
 #: authentication accept, not secrets; blanking them would blank ordinary words.  Real
 #: provider keys are far longer (DeepSeek, DashScope, OpenRouter: 32+ characters); a
@@ -54,18 +49,6 @@ def is_secret(value: object) -> bool:
     )
 
 
-def remember_secrets(*values: str | None) -> tuple[str, ...]:
-    """Redact ``values`` (those that pass :func:`is_secret`) from now on; returns those
-    added."""
-    added = tuple(v for v in values if is_secret(v) and v not in _KNOWN)
-    _KNOWN.update(added)
-    return added
-
-
-def forget_secrets(values: Iterable[str]) -> None:
-    """Undo :func:`remember_secrets`."""
-    _KNOWN.difference_update(values)
-
 _SECRET_KEYS = re.compile(
     r"^(authorization|proxy-authorization|api[-_]?key|x-api-key|api[-_]?token|access[-_]?token|"
     r"secret|password|cookie|set-cookie|x-goog-api-key|x-dashscope-apikey)$",
@@ -85,7 +68,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each known secret (see :func:`is_secret`), each key-shaped string
     and the password of each ``scheme://user:password@host`` URL replaced by
     ``<redacted>``."""
-    for secret in sorted({*secrets, *_KNOWN}, key=len, reverse=True):
+    for secret in sorted(set(secrets), key=len, reverse=True):
         if is_secret(secret):
             text = text.replace(secret, REDACTED)
     return _SECRET_SHAPES.sub(REDACTED, text)
@@ -94,7 +77,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 def _secret_spans(text: str, secrets: Iterable[str]) -> list[tuple[int, int]]:
     """Merged ``(start, end)`` spans of known secrets and key shapes in ``text``."""
     spans = [m.span() for m in _SECRET_SHAPES.finditer(text)]
-    for secret in {*secrets, *_KNOWN}:
+    for secret in set(secrets):
         if is_secret(secret):
             at = text.find(secret)
             while at >= 0:

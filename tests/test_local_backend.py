@@ -123,8 +123,8 @@ def test_create_backend_builds_transformers_backend():
     b = create_backend("transformers", str(TINY), {"device": "cpu", "batch_size": 8, "base_url": "ignored"})
     try:
         assert isinstance(b, TransformersBackend) and b.name == "transformers" and b.batch_size == 8
-        assert TransformersBackend.SETTINGS == (
-            "adapter", "device", "load_in_4bit", "max_seq_length", "dtype", "batch_size", "use_cache")
+        assert [s.key for s in TransformersBackend.SETTINGS] == [
+            "adapter", "device", "load_in_4bit", "max_seq_length", "dtype", "batch_size", "use_cache"]
     finally:
         b.close()
     with pytest.raises(BackendError, match="closed"):

@@ -11,7 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pytest_reasoning.backends import BACKENDS, RawResponse, Request
-from pytest_reasoning.config import RECORD_MODES, SETTINGS
+from pytest_reasoning.settings.table import RECORD_MODES, SETTINGS
 from pytest_reasoning.recording import Cassette
 from wire import completion
 

@@ -146,7 +146,7 @@ def test_gathering_runs_only_the_selected_tests_requests_and_loads_one_model(pyt
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(answer)
     pytester.makepyfile(test_edges="""
         import pytest
-        from pytest_reasoning.fixtures import STATE
+        from pytest_reasoning.session import STATE
         @pytest.mark.parametrize("i", range(4))
         def test_q(reasoning_model, i):
             assert reasoning_model(f"q{i}").answer == "Austin"

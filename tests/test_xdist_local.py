@@ -20,7 +20,7 @@ def test_each_worker_loads_the_model_once(pytester, tmp_path):
         import os
         import pytest
         from pytest_reasoning import assert_answer
-        from pytest_reasoning.fixtures import STATE
+        from pytest_reasoning.session import STATE
 
         @pytest.mark.reasoning(backend="transformers", model={str(TINY)!r}, device="cpu", record_mode="off")
         @pytest.mark.parametrize("i", range(6))

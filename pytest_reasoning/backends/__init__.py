@@ -1,17 +1,20 @@
-"""Backends by name.  Nothing heavy is imported until :func:`create_backend` runs.
+"""The backend registry: one name, one lazy loader.
 
-API backends (all through the ``openai`` client, see ``openai_api.py``):
-``openai``, ``deepseek``, ``dashscope``, ``vllm``, ``sglang``, ``llamacpp``,
-``ollama``, ``openrouter``.  Local backends: ``transformers`` (CPU or GPU) and
-``unsloth`` (4-bit on a CUDA GPU).
+API backends are the provider names of :data:`.profiles.PROVIDERS` (all through the
+``openai`` client, :mod:`.openai_api`); local backends are ``transformers`` (CPU or
+GPU) and ``unsloth`` (4-bit on a CUDA GPU).  Adding a provider is one entry in
+:mod:`.profiles`; adding a local backend is one module and one line in
+:data:`_LOCAL`.  Loading a backend class imports its module, which imports nothing
+heavy (torch, transformers, unsloth, openai load when a backend starts).
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
 from typing import Any
 
 from .base import Backend, BackendError, RawResponse, Request, to_trace
+from .profiles import PROVIDERS
 
 __all__ = [
     "API_BACKENDS",
@@ -21,44 +24,22 @@ __all__ = [
     "BackendError",
     "RawResponse",
     "Request",
-    "create_backend",
     "backend_class",
+    "create_backend",
     "backend_settings",
     "request_identity",
-    "adapter_sha256",
+    "all_backend_classes",
     "to_trace",
 ]
 
-API_BACKENDS = (
-    "openai",
-    "deepseek",
-    "dashscope",
-    "vllm",
-    "sglang",
-    "llamacpp",
-    "ollama",
-    "openrouter",
-)
-LOCAL_BACKENDS = ("transformers", "unsloth")
-BACKENDS = API_BACKENDS + LOCAL_BACKENDS
+#: Local backends: name -> (module under this package, class name).
+_LOCAL = {"transformers": ("transformers", "TransformersBackend"), "unsloth": ("unsloth", "UnslothBackend")}
+#: Every API backend goes through one class; a provider profile tells them apart.
+_API = ("openai_api", "OpenAIBackend")
 
-
-def create_backend(name: str, model: str, settings: dict[str, Any]) -> Backend:
-    """Build the backend ``name`` for ``model``.
-
-    ``settings`` holds the resolved options: for API backends ``base_url``,
-    ``api_key``, ``timeout`` (s), ``max_retries``, ``concurrency``; for local
-    backends ``adapter``, ``device``, ``load_in_4bit``, ``max_seq_length``.  Unknown
-    keys are ignored.
-
-    Raises:
-        ValueError: ``name`` is not one of :data:`BACKENDS`.
-        BackendError: the backend cannot start (missing key, package or GPU).
-    """
-    cls = backend_class(name)
-    if name in API_BACKENDS:
-        return cls(name, model, **backend_settings(name, settings))
-    return cls(model, **backend_settings(name, settings))
+API_BACKENDS: tuple[str, ...] = tuple(PROVIDERS)
+LOCAL_BACKENDS: tuple[str, ...] = tuple(_LOCAL)
+BACKENDS: tuple[str, ...] = API_BACKENDS + LOCAL_BACKENDS
 
 
 def backend_class(name: str) -> type[Backend]:
@@ -67,80 +48,45 @@ def backend_class(name: str) -> type[Backend]:
     Raises:
         ValueError: ``name`` is not one of :data:`BACKENDS`.
     """
-    if name in API_BACKENDS:
-        from .openai_api import OpenAIBackend
+    where = _API if name in PROVIDERS else _LOCAL.get(name)
+    if where is None:
+        raise ValueError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
+    return getattr(importlib.import_module(f".{where[0]}", __name__), where[1])
 
-        return OpenAIBackend
-    if name == "transformers":
-        from .transformers import TransformersBackend
 
-        return TransformersBackend
-    if name == "unsloth":
-        from .unsloth import UnslothBackend
+def all_backend_classes() -> list[type[Backend]]:
+    """Each backend class once (the API class once for all providers), in
+    :data:`BACKENDS` order: what the settings table gathers declarations from."""
+    classes: list[type[Backend]] = []
+    for name in BACKENDS:
+        cls = backend_class(name)
+        if cls not in classes:
+            classes.append(cls)
+    return classes
 
-        return UnslothBackend
-    raise ValueError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
+
+def create_backend(name: str, model: str, settings: dict[str, Any]) -> Backend:
+    """Start backend ``name`` for ``model`` with the resolved ``settings`` (keys it does
+    not take are ignored).
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`BACKENDS`.
+        BackendError: the backend cannot start (missing key, package, GPU, model).
+    """
+    return backend_class(name).create(name, model, settings)
 
 
 def backend_settings(name: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings backend ``name`` takes (its class's ``SETTINGS``), ``None`` values
-    dropped: what :func:`create_backend` passes, and what tells two live backends apart
-    (a test's snapshot mode must not load a model twice)."""
-    names = backend_class(name).SETTINGS  # type: ignore[attr-defined]
-    return {k: v for k, v in settings.items() if k in names and v is not None}
-
-
-def adapter_sha256(path: str) -> str:
-    """SHA-256 hex digest of a LoRA adapter: the bytes of its ``adapter_config.json``
-    (rank, alpha, target modules) and of its ``adapter_model*`` weight files
-    (``.safetensors`` / ``.bin``), in name order; other files of a training checkpoint
-    (optimizer state, training arguments) are left out.
-
-    Raises:
-        BackendError: the folder does not exist or holds no adapter weights.
-    """
-    from pathlib import Path
-
-    folder = Path(path)
-    weights = sorted(folder.glob("adapter_model*")) if folder.is_dir() else []
-    weights = [p for p in weights if p.suffix in (".safetensors", ".bin")]
-    files = sorted([*weights, *([folder / "adapter_config.json"] if (folder / "adapter_config.json").is_file() else [])])
-    if not weights:
-        raise BackendError(
-            f"LoRA adapter {path!r} not found or holds no adapter_model.safetensors; check --reasoning-adapter"
-        )
-    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    return _hash_files(stamp)
-
-
-@functools.lru_cache(maxsize=64)
-def _hash_files(stamp: tuple[tuple[str, int, int], ...]) -> str:
-    """SHA-256 over the files named in ``stamp`` (cached while none changes)."""
-    import hashlib
-    from pathlib import Path
-
-    digest = hashlib.sha256()
-    for name, _, _ in stamp:
-        digest.update(Path(name).name.encode())
-        digest.update(Path(name).read_bytes())
-    return digest.hexdigest()
+    """The entries of ``settings`` backend ``name`` takes, ``None`` values dropped."""
+    return backend_class(name).taken(settings)
 
 
 def request_identity(name: str, settings: dict[str, Any], locate: Any = str) -> dict[str, Any]:
-    """What besides the model name decides a backend's output, for recording keys:
-    for local backends the LoRA adapter (path as given, so keys are the same on every
-    machine, and :func:`adapter_sha256` of the weights at ``locate(path)``) and the
-    quantisation; ``{}`` for APIs.
+    """What besides the model name decides backend ``name``'s output, for recording
+    keys (``{}`` for APIs; for local backends the LoRA adapter's path and weight hash
+    and the quantisation): :meth:`Backend.identity_for`.
 
     Raises:
         BackendError: the adapter folder is missing or holds no weights.
     """
-    if name not in LOCAL_BACKENDS:
-        return {}
-    identity: dict[str, Any] = {}
-    adapter = settings.get("adapter")
-    if adapter:
-        identity["adapter"] = {"path": adapter, "sha256": adapter_sha256(locate(adapter))}
-    if name == "unsloth" or settings.get("load_in_4bit"):
-        identity["quantization"] = "4bit"
-    return identity
+    return backend_class(name).identity_for(name, settings, locate)

@@ -47,6 +47,11 @@ class Request:
             ``None`` values are dropped.
         identity: what else decides the output and so belongs in the recording key
             (LoRA adapter path and weight hash, quantisation), JSON-serialisable.
+        sample: the index ``i`` of this request within a sample of ``n``
+            (``reasoning_model.sample``), ``None`` for a single call.  Part of the
+            recording key, so each sample is recorded and replayed on its own; a local
+            backend seeds sample ``i`` with ``seed + i``, an API backend sends
+            ``seed + i`` where the test set a seed.
     """
 
     backend: str
@@ -54,6 +59,7 @@ class Request:
     messages: tuple[Any, ...]
     params: dict[str, Any] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
+    sample: int | None = None
 
     @classmethod
     def from_key_data(cls, data: dict[str, Any]) -> Request:
@@ -62,18 +68,25 @@ class Request:
         Raises:
             KeyError: ``backend``, ``model``, ``messages`` or ``params`` is missing.
         """
-        return cls(data["backend"], data["model"], tuple(data["messages"]), data["params"], data.get("identity") or {})
+        return cls(
+            data["backend"], data["model"], tuple(data["messages"]), data["params"], data.get("identity") or {},
+            data.get("sample"),
+        )
 
     def key_data(self) -> dict[str, Any]:
         """Everything the recording key covers: backend, model, identity, the
-        whole message list and every parameter.  Never credentials or URLs."""
-        return {
+        whole message list, every parameter and, within a sample, the sample's index.
+        Never credentials or URLs."""
+        data = {
             "backend": self.backend,
             "model": self.model,
             "identity": self.identity,
             "messages": list(self.messages),
             "params": self.params,
         }
+        if self.sample is not None:
+            data["sample"] = self.sample
+        return data
 
     def key(self) -> str:
         """SHA-256 hex digest (64 chars) of :meth:`key_data` in canonical JSON
@@ -167,16 +180,48 @@ def to_trace(request: Request, raw: RawResponse) -> Trace:
 class Backend(ABC):
     """A model behind a batch interface.
 
-    Subclasses set ``name`` and implement :meth:`run`, which returns each response
-    in its wire format (:class:`RawResponse`); :meth:`generate` parses them into
-    traces.  Recordings store the raw form, so a replay runs the same parser.
+    A backend class declares what it takes: ``SETTINGS`` (a tuple of
+    :class:`~pytest_reasoning.settings.kinds.Setting`; options, ini keys and marker
+    keywords follow from it) and ``PARAMS`` (the request parameters it honours, with
+    their types).  Subclasses set ``name`` and implement :meth:`run`, which returns
+    each response in its wire format (:class:`RawResponse`); :meth:`generate` parses
+    them into traces.  Recordings store the raw form, so a replay runs the same parser.
     """
 
     name: str = "base"
+    #: The settings this backend takes (see :mod:`pytest_reasoning.settings`).
+    SETTINGS: tuple[Any, ...] = ()
+    #: The request parameters this backend honours: ``{name: type or tuple of types}``.
+    PARAMS: dict[str, Any] = {}
 
-    def identity(self) -> dict[str, Any]:
-        """Facts beyond the model name that decide the output (adapter hash,
-        quantisation); part of every recording key.  Default: none."""
+    @classmethod
+    def taken(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """The entries of ``settings`` this backend takes (its ``SETTINGS``), ``None``
+        values dropped: what :meth:`create` passes on, and what tells two live
+        backends apart (a test's snapshot mode must not load a model twice)."""
+        keys = {s.key for s in cls.SETTINGS}
+        return {k: v for k, v in settings.items() if k in keys and v is not None}
+
+    @classmethod
+    def create(cls, name: str, model: str, settings: dict[str, Any]) -> Backend:
+        """The backend ``name`` for ``model`` with the resolved ``settings`` (those it
+        does not take are ignored).
+
+        Raises:
+            BackendError: the backend cannot start (missing key, package, GPU, model).
+        """
+        return cls(model, **cls.taken(settings))  # type: ignore[call-arg]
+
+    @classmethod
+    def identity_for(cls, name: str, settings: dict[str, Any], locate: Any = str) -> dict[str, Any]:
+        """Facts beyond the model name that decide the output (LoRA adapter hash,
+        quantisation), computed from the settings without starting the backend; part
+        of every recording key.  ``locate`` maps a path as written to where it is.
+        Default: none.
+
+        Raises:
+            BackendError: a file the identity needs is missing.
+        """
         return {}
 
     @abstractmethod

@@ -1,27 +1,10 @@
 """Hosted and served reasoning models through the ``openai`` client.
 
-One backend class; a :class:`Provider` profile per name says where the provider
-lives, where its key is, and how it wants thinking switched on or off:
-
-========== ======================================= ==========================================
-name       default base URL / key variable         thinking switch sent
-========== ======================================= ==========================================
-deepseek   api.deepseek.com / DEEPSEEK_API_KEY     ``thinking: {"type": "enabled"|"disabled"}``
-dashscope  dashscope-intl…/compatible-mode/v1 /    ``enable_thinking``, ``thinking_budget``;
-           DASHSCOPE_API_KEY                       streams whenever thinking is on
-vllm       $OPENAI_BASE_URL or localhost:8000      ``chat_template_kwargs.enable_thinking``
-sglang     $OPENAI_BASE_URL or localhost:30000     same, plus ``separate_reasoning``
-llamacpp   $OPENAI_BASE_URL or localhost:8080      ``chat_template_kwargs.enable_thinking``
-ollama     $OPENAI_BASE_URL or localhost:11434/v1  ``reasoning_effort: "none"`` to disable
-openrouter openrouter.ai/api/v1 / OPENROUTER_API_KEY ``reasoning: {enabled, max_tokens, effort}``
-openai     api.openai.com / OPENAI_API_KEY         ``reasoning_effort``
-========== ======================================= ==========================================
-
-Sources: the providers' API docs as summarised in the project's backend reference
-(DeepSeek thinking mode, DashScope compatible mode, vLLM/SGLang reasoning parsers,
-llama.cpp server, Ollama OpenAI compatibility, OpenRouter reasoning tokens).
-Retries on 429/5xx and connection errors are the ``openai`` client's own
-(exponential back-off honouring ``Retry-After``), bounded by ``max_retries``.
+One backend class for every OpenAI-compatible provider; what differs between
+providers (base URL, key variables, the thinking switch, streaming) is data in
+:mod:`.profiles`.  Retries on 429/5xx and connection errors are the ``openai``
+client's own (exponential back-off honouring ``Retry-After``), bounded by
+``max_retries``.
 """
 
 from __future__ import annotations
@@ -29,67 +12,51 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from ..redaction import redact_text
+from ..settings.kinds import Setting, count, number
 from .base import Backend, BackendError, RawResponse, Request
+from .profiles import PROVIDERS, Provider
 
-__all__ = ["OpenAIBackend", "Provider", "PROVIDERS", "build_request"]
+__all__ = ["OpenAIBackend", "Provider", "PROVIDERS", "build_request", "API_PARAMS"]
 
-
-@dataclass(frozen=True)
-class Provider:
-    """How one OpenAI-compatible provider is reached and switched.
-
-    Attributes:
-        base_url: default base URL (``None``: the openai client's default).
-        key_env: environment variable holding the key.
-        key_required: whether a missing key is an error before any call.
-        thinking: how the thinking switch is sent (``deepseek``, ``dashscope``,
-            ``chat_template``, ``sglang``, ``ollama``, ``openrouter``, ``openai``).
-        stream_when_thinking: stream whenever thinking is not switched off
-            (DashScope answers 400 to a non-streamed thinking request).
-        extra_sampling: whether non-standard sampling (``top_k``, ``min_p``) may be sent.
-    """
-
-    base_url: str | None
-    key_env: str
-    key_required: bool
-    thinking: str
-    stream_when_thinking: bool = False
-    extra_sampling: bool = True
-
-
-PROVIDERS: dict[str, Provider] = {
-    "deepseek": Provider("https://api.deepseek.com", "DEEPSEEK_API_KEY", True, "deepseek", extra_sampling=False),
-    "dashscope": Provider(
-        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY", True, "dashscope",
-        stream_when_thinking=True,
-    ),
-    "vllm": Provider("http://localhost:8000/v1", "OPENAI_API_KEY", False, "chat_template"),
-    "sglang": Provider("http://localhost:30000/v1", "OPENAI_API_KEY", False, "sglang"),
-    "llamacpp": Provider("http://localhost:8080/v1", "OPENAI_API_KEY", False, "chat_template"),
-    "ollama": Provider("http://localhost:11434/v1", "OPENAI_API_KEY", False, "ollama"),
-    "openrouter": Provider("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", True, "openrouter"),
-    "openai": Provider(None, "OPENAI_API_KEY", True, "openai", extra_sampling=False),
+#: Request parameters the API backends honour, with the type each takes.
+API_PARAMS: dict[str, type | tuple[type, ...]] = {
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "top_k": int,
+    "min_p": (int, float),
+    "max_tokens": int,
+    "seed": int,
+    "stop": (str, list),
+    "thinking": bool,
+    "thinking_budget": int,
+    "reasoning_effort": str,
+    "stream": bool,
+    "presence_penalty": (int, float),
+    "frequency_penalty": (int, float),
+    "repetition_penalty": (int, float),
+    "extra_body": dict,
 }
 
-_STANDARD = ("temperature", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty", "n")
+_STANDARD = ("temperature", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty")
 _EXTRA_SAMPLING = ("top_k", "min_p", "repetition_penalty")
-_HANDLED = {*_STANDARD, *_EXTRA_SAMPLING, "max_tokens", "thinking", "thinking_budget", "reasoning_effort",
-            "stream", "extra_body"}
 
 
-def build_request(provider_name: str, model: str, messages: list[Any], params: dict[str, Any]) -> dict[str, Any]:
+def build_request(
+    provider_name: str, model: str, messages: list[Any], params: dict[str, Any], sample: int | None = None
+) -> dict[str, Any]:
     """The keyword arguments of ``client.chat.completions.create`` for ``params``.
 
-    ``params`` keys understood: ``temperature``, ``top_p``, ``seed``, ``stop``,
-    ``max_tokens`` (``max_completion_tokens`` for ``openai``), ``top_k``, ``min_p``
-    (sent in ``extra_body`` where the provider takes them, dropped for DeepSeek and
-    OpenAI), ``thinking`` (bool), ``thinking_budget`` (tokens), ``reasoning_effort``,
-    ``stream`` (bool), ``extra_body`` (dict, merged last, wins).  Unknown keys go to
-    ``extra_body`` unchanged.
+    ``params`` keys understood: those of :data:`API_PARAMS`.  ``max_tokens`` goes in
+    the provider's field (``max_completion_tokens`` for ``openai``); ``top_k``,
+    ``min_p``, ``repetition_penalty`` go in ``extra_body`` where the provider takes
+    them (dropped for DeepSeek and OpenAI); ``thinking`` / ``thinking_budget`` /
+    ``reasoning_effort`` through the provider's switch (:mod:`.profiles`);
+    ``extra_body`` (dict) is merged last and wins.  Unknown keys go to ``extra_body``
+    unchanged.  Sample ``i`` of a sample (``sample``) sends ``seed + i`` where a seed is
+    set, so the n samples are not n copies.
 
     Returns:
         dict with ``model``, ``messages``, ``stream`` and the rest; ``extra_body``
@@ -97,44 +64,22 @@ def build_request(provider_name: str, model: str, messages: list[Any], params: d
     """
     p = PROVIDERS[provider_name]
     kw: dict[str, Any] = {"model": model, "messages": list(messages)}
-    extra: dict[str, Any] = {}
-    for key in _STANDARD:
-        if params.get(key) is not None:
-            kw[key] = params[key]
+    kw.update({k: params[k] for k in _STANDARD if params.get(k) is not None})
+    if sample and "seed" in kw:
+        kw["seed"] += sample
     if params.get("max_tokens") is not None:
-        kw["max_completion_tokens" if p.thinking == "openai" else "max_tokens"] = params["max_tokens"]
+        kw[p.max_tokens_field] = params["max_tokens"]
+    extra: dict[str, Any] = {}
     if p.extra_sampling:
         extra.update({k: params[k] for k in _EXTRA_SAMPLING if params.get(k) is not None})
-    thinking, budget, effort = params.get("thinking"), params.get("thinking_budget"), params.get("reasoning_effort")
-    if effort is not None:
-        kw["reasoning_effort"] = effort
-    if p.thinking == "deepseek" and thinking is not None:
-        extra["thinking"] = {"type": "enabled" if thinking else "disabled"}
-    elif p.thinking == "dashscope":
-        if thinking is not None:
-            extra["enable_thinking"] = bool(thinking)
-        if budget is not None:
-            extra["thinking_budget"] = budget
-    elif p.thinking in ("chat_template", "sglang"):
-        if thinking is not None:
-            extra["chat_template_kwargs"] = {"enable_thinking": bool(thinking)}
-        if p.thinking == "sglang":
-            extra["separate_reasoning"] = True
-    elif p.thinking == "ollama" and thinking is False and effort is None:
-        kw["reasoning_effort"] = "none"
-    elif p.thinking == "openrouter" and (thinking is not None or budget is not None):
-        reasoning: dict[str, Any] = {"enabled": thinking is not False}
-        if budget is not None:
-            reasoning["max_tokens"] = budget
-        if effort is not None:
-            reasoning["effort"] = kw.pop("reasoning_effort")
-        extra["reasoning"] = reasoning
-    extra.update({k: v for k, v in params.items() if k not in _HANDLED and v is not None})
+    thinking = params.get("thinking")
+    switched_kw, switched_extra = p.switch(thinking, params.get("thinking_budget"), params.get("reasoning_effort"))
+    kw.update(switched_kw)
+    extra.update(switched_extra)
+    extra.update({k: v for k, v in params.items() if k not in API_PARAMS and v is not None})
     extra.update(params.get("extra_body") or {})
     stream = params.get("stream")
-    if stream is None:
-        stream = p.stream_when_thinking and thinking is not False
-    kw["stream"] = bool(stream)
+    kw["stream"] = bool(p.stream_when_thinking and thinking is not False if stream is None else stream)
     if kw["stream"]:
         kw["stream_options"] = {"include_usage": True}
     if extra:
@@ -161,7 +106,32 @@ class OpenAIBackend(Backend):
         BackendError: the provider needs a key and none was given.
     """
 
-    SETTINGS = ("base_url", "api_key", "timeout", "max_retries", "concurrency")
+    #: The settings this backend takes (options, ini keys, marker keywords).
+    SETTINGS = (
+        Setting("base_url", "API base URL (default: the provider's, or $<BACKEND>_BASE_URL; "
+                "$OPENAI_BASE_URL for servers you run)"),
+        Setting("api_key", "API key (default: $<BACKEND>_API_KEY; $OPENAI_API_KEY for openai and servers you "
+                "run); never read from files", ini=False, marker=False),
+        Setting("timeout", "seconds an API call may take in all (default 600)", number(float), 600.0),
+        Setting("max_retries", "retries on 429/5xx/connection errors (default 2)", count, 2),
+        Setting("concurrency", "API calls in flight at once (default 16)", number(int), 16),
+    )
+    #: The request parameters this backend honours.
+    PARAMS = API_PARAMS
+
+    @classmethod
+    def create(cls, name: str, model: str, settings: dict[str, Any]) -> OpenAIBackend:
+        """The backend for provider ``name``, its key and base URL from ``settings``
+        or else the provider's environment variables (:mod:`.profiles`).
+
+        Raises:
+            BackendError: the provider needs a key and none was found.
+        """
+        provider = PROVIDERS[name]
+        kw = cls.taken(settings)
+        kw["api_key"] = kw.get("api_key") or provider.key()
+        kw["base_url"] = kw.get("base_url") or provider.url()
+        return cls(name, model, **kw)
 
     def __init__(
         self,
@@ -178,7 +148,7 @@ class OpenAIBackend(Backend):
         self.base_url = base_url or self.provider.base_url
         if not api_key and self.provider.key_required:
             raise BackendError(
-                f"no API key for the {name} backend: set ${self.provider.key_env} or pass --reasoning-api-key"
+                f"no API key for the {name} backend: set ${self.provider.key_env[0]} or pass --reasoning-api-key"
             )
         self.api_key = api_key or "EMPTY"
         self.timeout, self.max_retries, self.concurrency = timeout, max_retries, concurrency
@@ -234,7 +204,7 @@ class OpenAIBackend(Backend):
     def _one(self, request: Request) -> RawResponse:
         import openai
 
-        kw = build_request(self.name, request.model, list(request.messages), request.params)
+        kw = build_request(self.name, request.model, list(request.messages), request.params, request.sample)
         version = f"openai-python {openai.__version__}"
         start = time.perf_counter()
         chunks: list[Any] = []
@@ -303,7 +273,7 @@ class OpenAIBackend(Backend):
         elif isinstance(error, openai.APIConnectionError):
             text = f"cannot reach {where} ({error.__cause__ or error}); is it running? set --reasoning-base-url"
         elif isinstance(error, openai.AuthenticationError):
-            text = f"{where} rejected the API key (401); check ${self.provider.key_env} or --reasoning-api-key"
+            text = f"{where} rejected the API key (401); check ${self.provider.key_env[0]} or --reasoning-api-key"
         elif isinstance(error, openai.NotFoundError):
             text = f"{where} answered 404 for model {self.model!r}: {error.message}; check --reasoning-model"
         elif isinstance(error, openai.RateLimitError):

@@ -19,10 +19,10 @@ from .local import (
     LocalModel,
     apply_adapter,
     check_model_source,
-    is_out_of_memory,
+    first_line,
     load_causal_config,
     load_tokenizer,
-    out_of_memory_error,
+    out_of_memory_guard,
     require,
     resolve_device,
     resolve_dtype,
@@ -55,7 +55,7 @@ def load_local_model(
             extra), model not found, not a causal LM, no chat template, 4-bit asked
             for without CUDA, CUDA out of memory.
     """
-    torch = require("torch")
+    require("torch")
     transformers = require("transformers")
     device = resolve_device(device)
     if load_in_4bit and not device.startswith("cuda"):
@@ -84,24 +84,15 @@ def load_local_model(
         )
         kwargs["device_map"] = {"": device}
     try:
-        loaded = _from_pretrained(transformers.AutoModelForCausalLM, model, kwargs)
-        if not load_in_4bit:
-            loaded = loaded.to(device)
-    except BackendError:
-        raise
-    except Exception as exc:
-        if is_out_of_memory(exc):
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            raise out_of_memory_error(
-                f"loading {model!r}", max_seq_length=max_seq_length, load_in_4bit=load_in_4bit
-            ) from None
-        if isinstance(exc, (OSError, ValueError)):
-            raise BackendError(
-                f"cannot load the weights of {model!r} ({str(exc).strip().splitlines()[0][:200]}); "
-                "the directory needs model.safetensors (or pytorch_model.bin) as save_pretrained writes"
-            ) from None
-        raise
+        with out_of_memory_guard(f"loading {model!r}", max_seq_length=max_seq_length, load_in_4bit=load_in_4bit):
+            loaded = _from_pretrained(transformers.AutoModelForCausalLM, model, kwargs)
+            if not load_in_4bit:
+                loaded = loaded.to(device)
+    except (OSError, ValueError) as exc:
+        raise BackendError(
+            f"cannot load the weights of {model!r} ({first_line(exc)}); "
+            "the directory needs model.safetensors (or pytorch_model.bin) as save_pretrained writes"
+        ) from None
     if adapter is not None:
         loaded = apply_adapter(loaded, adapter)
     loaded.eval()
@@ -138,7 +129,6 @@ class TransformersBackend(LocalBackend):
     """
 
     name = "transformers"
-    SETTINGS = LocalBackend.SETTINGS
 
     def _load(self) -> LocalModel:
         return load_local_model(

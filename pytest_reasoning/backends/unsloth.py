@@ -12,10 +12,11 @@ other route (the adapter directory as ``model_name``, base read from
 never matters and both backends treat adapters alike.
 
 Everything but loading is shared with the transformers backend in :mod:`.local`.
-Before importing unsloth this sets ``UNSLOTH_DISABLE_STATISTICS=1`` and, for a
-local model directory, ``HF_HUB_OFFLINE=1`` while unsloth is imported (effective
-only if huggingface_hub is not imported yet; the previous value is restored after;
-``local_files_only=True`` is passed as well).
+While unsloth is imported and loads the model, ``UNSLOTH_DISABLE_STATISTICS=1`` is
+set, and while it is imported, for a local model directory, ``HF_HUB_OFFLINE=1`` (the latter effective only if huggingface_hub
+is not imported yet; ``local_files_only=True`` is passed as well); both are restored
+to what they were right after, so the process's environment is left as
+found.
 """
 
 from __future__ import annotations
@@ -23,22 +24,24 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..trace import BackendInfo
 from .base import BackendError
 from .local import (
     INSTALL_UNSLOTH,
-    default_cuda_device,
     LocalBackend,
     LocalModel,
     apply_adapter,
     check_model_source,
+    default_cuda_device,
+    first_line,
     is_local_path,
-    is_out_of_memory,
     load_causal_config,
     load_tokenizer,
-    out_of_memory_error,
+    out_of_memory_guard,
     prepare_tokenizer,
     require,
     resolve_dtype,
@@ -47,6 +50,22 @@ from .local import (
 __all__ = ["UnslothBackend", "load_unsloth_model"]
 
 _NEEDS_GPU = "the unsloth backend needs a CUDA GPU; use --reasoning-backend transformers on CPU"
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set the environment variables ``values`` inside the block and restore each to
+    what it was (or remove it) afterwards, whatever happens inside."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def load_unsloth_model(
@@ -83,17 +102,9 @@ def load_unsloth_model(
     device = str(device or default_cuda_device(torch))
     check_model_source(model)
     local = is_local_path(model)
-    os.environ.setdefault("UNSLOTH_DISABLE_STATISTICS", "1")
-    offline_before = os.environ.get("HF_HUB_OFFLINE")
-    if local:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    try:
+    quiet = {"UNSLOTH_DISABLE_STATISTICS": os.environ.get("UNSLOTH_DISABLE_STATISTICS", "1")}
+    with environment(**quiet, **({"HF_HUB_OFFLINE": "1"} if local else {})):
         unsloth = require("unsloth", "unsloth")  # before transformers is used, as Unsloth asks
-    finally:  # huggingface_hub reads it once, at import; the process's environment is left as found
-        if offline_before is None:
-            os.environ.pop("HF_HUB_OFFLINE", None)
-        else:
-            os.environ["HF_HUB_OFFLINE"] = offline_before
     transformers = require("transformers", "unsloth")
     load_causal_config(model)
     load_tokenizer(model)  # chat template check before the (slow) weights
@@ -109,19 +120,13 @@ def load_unsloth_model(
     if device != "cuda":
         kwargs["device_map"] = {"": device}
     try:
-        loaded, tokenizer = unsloth.FastLanguageModel.from_pretrained(**kwargs)
-    except Exception as exc:
-        if is_out_of_memory(exc):
-            torch.cuda.empty_cache()
-            raise out_of_memory_error(
-                f"loading {model!r}", max_seq_length=max_seq_length, load_in_4bit=load_in_4bit
-            ) from None
-        if isinstance(exc, (OSError, ValueError)):
-            raise BackendError(
-                f"Unsloth cannot load {model!r} ({str(exc).strip().splitlines()[0][:200]}); "
-                "check the model directory or hub id"
-            ) from None
-        raise
+        hints = dict(max_seq_length=max_seq_length, load_in_4bit=load_in_4bit)
+        with environment(**quiet), out_of_memory_guard(f"loading {model!r}", **hints):
+            loaded, tokenizer = unsloth.FastLanguageModel.from_pretrained(**kwargs)
+    except (OSError, ValueError) as exc:
+        raise BackendError(
+            f"Unsloth cannot load {model!r} ({first_line(exc)}); check the model directory or hub id"
+        ) from None
     # Unsloth returns the tokenizer itself (sometimes a processor wrapping it).
     tokenizer = prepare_tokenizer(getattr(tokenizer, "tokenizer", tokenizer), model)
     if adapter is not None:
@@ -146,7 +151,6 @@ class UnslothBackend(LocalBackend):
     """
 
     name = "unsloth"
-    SETTINGS = LocalBackend.SETTINGS
 
     def __init__(
         self,

@@ -1,0 +1,158 @@
+"""Provider profiles: what differs between OpenAI-compatible providers, as data.
+
+One :class:`Provider` per backend name says where the provider lives, which
+environment variables hold its key and base URL, and how it wants thinking switched
+(one small function per switch style).  Adding a provider is one entry in
+:data:`PROVIDERS`; the backend registry, the settings table and the README's backend
+table all read it.
+
+Sources: the providers' API docs as summarised in the project's backend reference
+(DeepSeek thinking mode, DashScope compatible mode, vLLM/SGLang reasoning parsers,
+llama.cpp server, Ollama OpenAI compatibility, OpenRouter reasoning tokens).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Provider", "PROVIDERS", "Switch"]
+
+#: ``(thinking, budget, effort) -> (top-level kwargs, extra_body fields)``: how one
+#: provider family turns the ``thinking`` (bool or None), ``thinking_budget`` (tokens)
+#: and ``reasoning_effort`` params into its request.
+Switch = Callable[[Any, Any, Any], tuple[dict[str, Any], dict[str, Any]]]
+
+
+def _effort(effort: Any) -> dict[str, Any]:
+    return {} if effort is None else {"reasoning_effort": effort}
+
+
+def deepseek_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """DeepSeek: ``thinking: {"type": "enabled" | "disabled"}`` in the body."""
+    extra = {} if thinking is None else {"thinking": {"type": "enabled" if thinking else "disabled"}}
+    return _effort(effort), extra
+
+
+def dashscope_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """DashScope compatible mode: ``enable_thinking`` and ``thinking_budget``."""
+    extra: dict[str, Any] = {}
+    if thinking is not None:
+        extra["enable_thinking"] = bool(thinking)
+    if budget is not None:
+        extra["thinking_budget"] = budget
+    return _effort(effort), extra
+
+
+def chat_template_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """vLLM, llama.cpp: ``chat_template_kwargs: {"enable_thinking": ...}``."""
+    extra = {} if thinking is None else {"chat_template_kwargs": {"enable_thinking": bool(thinking)}}
+    return _effort(effort), extra
+
+
+def sglang_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """SGLang: as vLLM, plus ``separate_reasoning: true`` (reasoning in its own field)."""
+    kw, extra = chat_template_switch(thinking, budget, effort)
+    return kw, {**extra, "separate_reasoning": True}
+
+
+def ollama_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ollama ``/v1``: thinking is switched off with ``reasoning_effort: "none"``."""
+    if thinking is False and effort is None:
+        return {"reasoning_effort": "none"}, {}
+    return _effort(effort), {}
+
+
+def openrouter_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """OpenRouter: ``reasoning: {"enabled", "max_tokens", "effort"}`` (effort moves in)."""
+    if thinking is None and budget is None:
+        return _effort(effort), {}
+    reasoning: dict[str, Any] = {"enabled": thinking is not False}
+    if budget is not None:
+        reasoning["max_tokens"] = budget
+    if effort is not None:
+        reasoning["effort"] = effort
+    return {}, {"reasoning": reasoning}
+
+
+def openai_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """OpenAI: reasoning is always on; only ``reasoning_effort`` is sent."""
+    return _effort(effort), {}
+
+
+@dataclass(frozen=True)
+class Provider:
+    """How one OpenAI-compatible provider is reached and switched.
+
+    Attributes:
+        base_url: default base URL (``None``: the openai client's default).
+        key_env: environment variables holding the key, first set wins.
+        base_url_env: environment variables holding the base URL, first set wins.
+        key_required: whether a missing key is an error before any call.
+        switch: how thinking is switched (a :data:`Switch`).
+        stream_when_thinking: stream whenever thinking is not switched off
+            (DashScope answers 400 to a non-streamed thinking request).
+        extra_sampling: whether non-standard sampling (``top_k``, ``min_p``,
+            ``repetition_penalty``) may be sent (in ``extra_body``).
+        max_tokens_field: the request field for ``max_tokens``.
+        reasoning_shown: how the README describes where reasoning comes back.
+    """
+
+    base_url: str | None
+    key_env: tuple[str, ...]
+    base_url_env: tuple[str, ...]
+    key_required: bool
+    switch: Switch
+    stream_when_thinking: bool = False
+    extra_sampling: bool = True
+    max_tokens_field: str = "max_tokens"
+    reasoning_shown: str = "`reasoning_content`"
+
+    def key(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The key from the first of :attr:`key_env` that is set (``None`` if none)."""
+        environ = os.environ if environ is None else environ
+        return next((environ[v] for v in self.key_env if environ.get(v)), None)
+
+    def url(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The base URL from :attr:`base_url_env`, else :attr:`base_url`."""
+        environ = os.environ if environ is None else environ
+        return next((environ[v] for v in self.base_url_env if environ.get(v)), None) or self.base_url
+
+
+def _hosted(name: str, base_url: str | None, switch: Switch, **kw: Any) -> Provider:
+    """A hosted provider: only its own ``$<NAME>_API_KEY`` / ``$<NAME>_BASE_URL``, so a
+    key is never sent to another provider."""
+    return Provider(base_url, (f"{name.upper()}_API_KEY",), (f"{name.upper()}_BASE_URL",), True, switch, **kw)
+
+
+def _served(name: str, base_url: str, switch: Switch, **kw: Any) -> Provider:
+    """A server you run (vLLM, SGLang, llama.cpp, Ollama): ``$<NAME>_API_KEY``, then the
+    generic ``$OPENAI_API_KEY``; the same for the base URL; no key needed."""
+    upper = name.upper()
+    return Provider(
+        base_url, (f"{upper}_API_KEY", "OPENAI_API_KEY"), (f"{upper}_BASE_URL", "OPENAI_BASE_URL"), False, switch, **kw
+    )
+
+
+PROVIDERS: dict[str, Provider] = {
+    "openai": Provider(
+        None, ("OPENAI_API_KEY",), ("OPENAI_BASE_URL",), True, openai_switch, extra_sampling=False,
+        max_tokens_field="max_completion_tokens", reasoning_shown="hidden (token count only)",
+    ),
+    "deepseek": _hosted("deepseek", "https://api.deepseek.com", deepseek_switch, extra_sampling=False),
+    "dashscope": _hosted(
+        "dashscope", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", dashscope_switch,
+        stream_when_thinking=True, reasoning_shown="`reasoning_content` deltas",
+    ),
+    "vllm": _served("vllm", "http://localhost:8000/v1", chat_template_switch,
+                    reasoning_shown="`reasoning` (new) or `reasoning_content` (old)"),
+    "sglang": _served("sglang", "http://localhost:30000/v1", sglang_switch,
+                      reasoning_shown="`reasoning_content`, top-level `usage.reasoning_tokens`"),
+    "llamacpp": _served("llamacpp", "http://localhost:8080/v1", chat_template_switch,
+                        reasoning_shown="`reasoning_content`, or `<think>` tags in `content`"),
+    "ollama": _served("ollama", "http://localhost:11434/v1", ollama_switch, reasoning_shown="`reasoning`"),
+    "openrouter": _hosted("openrouter", "https://openrouter.ai/api/v1", openrouter_switch,
+                          reasoning_shown="`reasoning`, `reasoning_details[]`"),
+}
