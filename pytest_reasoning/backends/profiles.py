@@ -31,7 +31,7 @@ def _effort(effort: Any) -> dict[str, Any]:
 
 
 def deepseek_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """DeepSeek: ``thinking: {"type": "enabled" | "disabled"}`` in the body."""
+    """DeepSeek: ``thinking: {"type": "enabled"/"disabled"}`` in the body."""
     extra = {} if thinking is None else {"thinking": {"type": "enabled" if thinking else "disabled"}}
     return _effort(effort), extra
 

@@ -48,7 +48,7 @@ CORE_SETTINGS = (
     Setting("model", "model name, hub id or local path"),
     Setting("record_mode", f"recording mode: {', '.join(RECORD_MODES)} (default none: replay only)",
             choice(RECORD_MODES), "none"),
-    Setting("snapshot_mode", "trace snapshot comparison: exact (default) or stable", choice(SNAPSHOT_MODES), "exact"),
+    Setting("snapshot_mode", "trace snapshot comparison: exact or stable (default exact)", choice(SNAPSHOT_MODES), "exact"),
     Setting("cassette_dir", "folder name for cassettes beside each test file (default cassettes)", text, "cassettes"),
     Setting("samples", "samples drawn by reasoning_model.sample() when it is given no n (default 16)",
             number(int), 16),
