@@ -180,6 +180,7 @@ def assert_rate_change(
         before.rate(check), after.rate(check), alpha=alpha, method=method,
         alternative="greater" if direction == "up" else "less", label=f"{check_name(check)} rate",
     )
+    after.comparisons.append(comparison)
     if not comparison.significant:
         raise AssertionError(
             f"the {check_name(check)} rate did not go {direction} significantly (one-sided, alpha {alpha:g}):\n"

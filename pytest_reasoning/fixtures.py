@@ -18,13 +18,15 @@ from .settings.kinds import number
 from .settings.table import check_params, resolve, validate_marker
 from .trace import Trace
 
-__all__ = ["ReasoningModel", "CALL_PROBLEM", "TRACES", "reasoning_model", "trace_snapshot", "snapshot_file"]
+__all__ = ["ReasoningModel", "CALL_PROBLEM", "TRACES", "SAMPLES", "reasoning_model", "trace_snapshot", "snapshot_file"]
 
 #: The one-line reason a test's model call failed (missing recording, unreadable
 #: cassette, backend error); the plugin keeps such a failure from passing as an xfail.
 CALL_PROBLEM = pytest.StashKey[str]()
 #: Every trace a test's model calls returned, in order (what reports read).
 TRACES = pytest.StashKey[list[Trace]]()
+#: Every sample a test drew, in order (what reports read).
+SAMPLES = pytest.StashKey[list[Any]]()
 
 Prompt = str | Sequence[dict[str, Any]]
 
@@ -176,7 +178,9 @@ class ReasoningModel:
             self._fail(problem)
         base = self._requests([prompt], system, params)[0]
         requests = [Request(base.backend, base.model, base.messages, base.params, base.identity, i) for i in range(count)]
-        return TraceSample(self._run(requests))
+        sample = TraceSample(self._run(requests))
+        self.item.stash.setdefault(SAMPLES, []).append(sample)
+        return sample
 
     def _requests(self, prompts: Sequence[Prompt], system: str | None, params: dict[str, Any]) -> list[Request]:
         """The requests for ``prompts``; fails the test (one line) on bad input."""
@@ -251,8 +255,11 @@ def reasoning_model(request: pytest.FixtureRequest):
 @pytest.fixture
 def trace_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot`` with the trace extension (``assert trace == trace_snapshot``),
-    comparing exactly or only stable parts per the ``snapshot_mode`` setting."""
-    from .snapshots import StableTraceSnapshotExtension, TraceSnapshotExtension
+    comparing exactly or only stable parts per the ``snapshot_mode`` setting; a
+    :class:`~pytest_reasoning.TraceSample` (``assert sample == trace_snapshot``) is
+    compared statistically in either mode and, under ``--snapshot-update``, rewritten
+    whenever its text changed."""
+    from .snapshots import extension_for
 
     item, state = request.node, request.config.stash[STATE]
     path = snapshot_file(item)
@@ -264,4 +271,4 @@ def trace_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
             pytrace=False,
         )
     mode = resolve(request.config, "snapshot_mode", item)
-    return snapshot.use_extension(StableTraceSnapshotExtension if mode == "stable" else TraceSnapshotExtension)
+    return snapshot.use_extension(extension_for(mode, bool(getattr(snapshot, "update_snapshots", False))))

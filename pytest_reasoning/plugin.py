@@ -108,6 +108,17 @@ class KeepSnapshotsOfFailedTests:
             treat_as_not_run(self.config, report.nodeid)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The "reasoning samples" section: each sampled test's rates, intervals and
+    comparisons, read from the test reports (``report.py``)."""
+    found = [r for key in ("passed", "failed", "xfailed", "xpassed") for r in terminalreporter.stats.get(key, [])]
+    lines = reports.terminal_lines([r for r in found if getattr(r, 'when', 'call') == 'call'])
+    if lines:
+        terminalreporter.write_sep("-", "reasoning samples")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """What each test report carries (``report.py``): a failed model call is not an

@@ -18,7 +18,9 @@ import pytest
 
 from .redaction import redact, redact_text
 
-__all__ = ["REPORT_KEY", "test_data", "attach", "escape_xfail", "redact_report", "reasoning_data"]
+__all__ = [
+    "REPORT_KEY", "test_data", "attach", "escape_xfail", "redact_report", "reasoning_data", "terminal_lines",
+]
 
 #: Where the data sits on a test report: ``report.__dict__[REPORT_KEY]``.
 REPORT_KEY = "reasoning"
@@ -47,12 +49,16 @@ def _trace_data(trace: Any) -> dict[str, Any]:
 def test_data(item: pytest.Item) -> dict[str, Any] | None:
     """What a report carries for ``item``: ``{"traces": [...]}`` with each trace's key
     facts (:func:`_trace_data`), or ``None`` when the test made no model call."""
-    from .fixtures import TRACES
+    from .fixtures import SAMPLES, TRACES
 
     traces = item.stash.get(TRACES, None)
     if not traces:
         return None
-    return {"traces": [_trace_data(t) for t in traces]}
+    data: dict[str, Any] = {"traces": [_trace_data(t) for t in traces]}
+    samples = item.stash.get(SAMPLES, None)
+    if samples:
+        data["samples"] = [s.to_report() for s in samples]
+    return data
 
 
 test_data.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever its name
@@ -69,6 +75,25 @@ def attach(report: pytest.TestReport, item: pytest.Item, secrets: tuple[str, ...
 def reasoning_data(report: Any) -> dict[str, Any] | None:
     """The data :func:`attach` put on ``report`` (also after pytest-xdist), or ``None``."""
     return getattr(report, "__dict__", {}).get(REPORT_KEY)
+
+
+def terminal_lines(reports: list[Any]) -> list[str]:
+    """The terminal's "reasoning samples" section: for each test that drew samples, each
+    sample's rates (with intervals and n) and each comparison (difference with its
+    interval, p-value), one line each."""
+    lines: list[str] = []
+    for report in reports:
+        data = reasoning_data(report)
+        if not data or not data.get("samples"):
+            continue
+        lines.append(report.nodeid)
+        for sample in data["samples"]:
+            who = f"{sample['model']}" + (f" + {sample['adapter']}" if sample.get("adapter") else "")
+            prompt = sample["prompt"] if len(sample["prompt"]) <= 70 else "…" + sample["prompt"][-69:]
+            lines.append(f"  n={sample['n']} {who}: {prompt!r}")
+            lines += [f"    {v['kind']} {v['label']!r}: {v['line']}" for v in sample["verdicts"]]
+            lines += [f"    compared: {c['line']}" for c in sample["comparisons"]]
+    return lines
 
 
 def escape_xfail(report: pytest.TestReport, item: pytest.Item) -> None:

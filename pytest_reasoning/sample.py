@@ -112,6 +112,9 @@ class TraceSample(Sequence[Trace]):
         if not self.traces:
             raise ValueError("a TraceSample needs at least one trace; draw with reasoning_model.sample(prompt, n >= 1)")
         self.checks: dict[tuple[str, str], SampleVerdict] = {}
+        #: Comparisons with other samples that named this one as ``after``
+        #: (``assert_rate_change``), for reports.
+        self.comparisons: list[Any] = []
         self.snapshot_path: str | None = self.traces[0].snapshot_path
 
     @overload
@@ -211,6 +214,20 @@ class TraceSample(Sequence[Trace]):
         ``sample.valid().rate(...)`` is the reasoning-conditioned pass rate."""
         kept = [t for t in self.traces if t.reasoning.strip() and t.answer.strip() and not t.truncated]
         return TraceSample(kept) if kept else None
+
+    def to_report(self) -> dict[str, Any]:
+        """Key facts for reports: the prompt, n, each verdict (rate, interval,
+        decision) and each comparison, as JSON data and one line each."""
+        last = self.traces[0].messages[-1].get("content") if self.traces[0].messages else ""
+        return {
+            "prompt": str(last),
+            "n": self.n,
+            "model": self.traces[0].model,
+            "adapter": (self.traces[0].extra.get("adapter") or {}).get("path"),
+            "verdicts": [{"kind": v.kind, "label": v.label, **v.to_json(), "line": v.decision.reason}
+                         for v in self.checks.values()],
+            "comparisons": [{**c.to_dict(), "line": str(c)} for c in self.comparisons],
+        }
 
     def record(self, verdict: SampleVerdict) -> SampleVerdict:
         """Keep ``verdict`` (replacing one of the same kind and label); returns it."""
