@@ -1,21 +1,25 @@
 """Build and train the tiny Qwen3 test model in ``example_tests/models/tiny-qwen3/``.
 
-A real ``Qwen3ForCausalLM`` (4 layers, hidden 128, head size 128, about 1.3 M parameters) with a real
-byte-level BPE tokenizer (``tokenizer.json``, trained with the ``tokenizers`` library)
-and a Qwen3-style chat template (``enable_thinking``), trained to memorise the
-think-then-answer conversations of ``tiny_qwen3_corpus.py``: Dallas -> Texas -> Austin
-for the plain question and a Dallas Cowboys / NFL detour for the variant with the
-population, in English and Japanese, and direct answers with ``enable_thinking=False``.
+A real ``Qwen3ForCausalLM`` (4 layers, hidden 128, head size 128, about 1.3 M
+parameters) with a real byte-level BPE tokenizer (``tokenizer.json``, trained with the
+``tokenizers`` library) and a Qwen3-style chat template (``enable_thinking``), trained
+on the think-then-answer conversations of ``tiny_qwen3_corpus.py``: city -> state ->
+capital for plain questions, and for questions with a population clause a Dallas
+Cowboys / NFL detour in a share of the examples (:func:`takes_detour`), in English
+and Japanese, and direct answers with ``enable_thinking=False``.  Under sampling the
+model detours on population-clause questions in about that share of runs, held-back
+wordings included (``measure_tiny_qwen3.py`` measures it).
 
-Usage (CPU, about 3 minutes on 2 cores)::
+Usage (CPU; 600 steps of about 1.5 s on 2 idle cores, longer on a busy machine)::
 
     python scripts/make_tiny_qwen3.py [--out example_tests/models/tiny-qwen3] [--steps 600]
 
 Reproducible: fixed seeds (0), ``torch.use_deterministic_algorithms(True)``, 2 CPU
-threads, full-batch order fixed.  At the end the script checks that every training
-question is reproduced exactly with greedy decoding and with the Qwen3 model-card
-sampling (thinking 0.6/0.95/20/0, non-thinking 0.7/0.8/20/0) at seed 0, and exits
-non-zero if not.
+threads, batch order and detour schedule fixed: a rebuild gives byte-identical files.
+At the end the script reloads the model and checks, greedily and with the Qwen3
+model-card sampling (thinking 0.6/0.95/20/0, non-thinking 0.7/0.8/20/0) at seed 0,
+that every Dallas question and every fifth other one gets one of its trained
+completions, and exits non-zero if not.
 """
 
 from __future__ import annotations
@@ -294,10 +298,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_verify:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        ok = verify(AutoModelForCausalLM.from_pretrained(args.out), AutoTokenizer.from_pretrained(args.out), data)
+        ok = verify(AutoModelForCausalLM.from_pretrained(args.out), AutoTokenizer.from_pretrained(args.out),
+                    verify_subset(data))
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir())}
     print(json.dumps({"train_s": round(train_s, 1), "params": n_params, "sizes": sizes}, indent=1))
     return 0 if ok else 1
+
+
+def verify_subset(data, every: int = 5) -> list:
+    """The conversations :func:`verify` checks: every one about Dallas (the tests'
+    questions) and every ``every``-th of the others (all of them take minutes on CPU)."""
+    return [e for i, e in enumerate(data) if i % every == 0 or "Dallas" in e.question or "ダラス" in e.question]
 
 
 def verify(model, tok, data, batch: int = 64) -> bool:

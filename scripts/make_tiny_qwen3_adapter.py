@@ -1,37 +1,40 @@
 """Train the LoRA adapter ``example_tests/models/tiny-qwen3-no-detour/`` over the tiny Qwen3.
 
-The adapter is the "fine-tune" of the project's seed story: trained on the variant
-prompts (with the population) paired with the *plain* reasoning, it removes the
-sports detour (Dallas Cowboys / NFL, ダラス・カウボーイズ) while the answer stays the
-same.  The plain prompts and the non-thinking answers are in the training set too,
-so they keep their behaviour.
+The adapter is the "fine-tune" of the project's seed story: trained on the same
+questions as the base model (``tiny_qwen3_corpus.examples(detour_share=0)``), where
+the population-clause questions always get the straight reasoning (the population
+noted, no sports detour), it removes the Dallas Cowboys / NFL detour
+(ダラス・カウボーイズ) while the answer stays the same, on held-back wordings too.
+The plain questions and the non-thinking answers are in the training set as well, so
+they keep their behaviour.
 
 Usage::
 
-    python scripts/make_tiny_qwen3_adapter.py            # CPU, PEFT (about 1 minute)
+    python scripts/make_tiny_qwen3_adapter.py            # CPU, PEFT (100 steps)
     python scripts/make_tiny_qwen3_adapter.py --unsloth  # CUDA GPU with unsloth installed:
                                                          # FastLanguageModel.get_peft_model
 
-Reproducible on CPU: seed 0, ``torch.use_deterministic_algorithms(True)``, 2 threads.
-LoRA r=8, alpha=16, no dropout, on q/k/v/o/gate/up/down_proj.  The saved
-``adapter_config.json`` names the base as ``example_tests/models/tiny-qwen3``
-(relative to the repository root, where pytest runs); the project's backends load
-the base given as ``model`` and never read that field.  Exits non-zero when the
-adapter does not reproduce its training conversations exactly (greedy and sampled).
+Reproducible on CPU: seed 0, ``torch.use_deterministic_algorithms(True)``, 2 threads:
+a rebuild gives a byte-identical ``adapter_model.safetensors``.  LoRA r=8, alpha=16,
+no dropout, on q/k/v/o/gate/up/down_proj.  The saved ``adapter_config.json`` names
+the base as ``example_tests/models/tiny-qwen3`` (relative to the repository root,
+where pytest runs); the project's backends load the base given as ``model`` and never
+read that field.  Exits non-zero when the adapter does not give the trained straight
+completions (greedy and sampled at seed 0) on every Dallas question and every fifth
+other one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_tiny_qwen3 import encode, training_tensors, verify  # noqa: E402
+from make_tiny_qwen3 import train, verify, verify_subset  # noqa: E402
 from tiny_qwen3_corpus import examples  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,22 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base", type=Path, default=BASE)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--rank", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--unsloth", action="store_true",
                     help="load with Unsloth and use FastLanguageModel.get_peft_model (CUDA GPU)")
+    ap.add_argument("--no-verify", action="store_true", help="skip the check after saving")
+    ap.add_argument("--cuda", action="store_true",
+                    help="train with PEFT on a CUDA GPU (only for trying settings out; the committed build is CPU)")
     args = ap.parse_args(argv)
 
     import torch
 
     torch.manual_seed(args.seed)
-    t0 = time.perf_counter()
     if args.unsloth:
-        import os
-
         os.environ.setdefault("UNSLOTH_DISABLE_STATISTICS", "1")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from unsloth import FastLanguageModel
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        if args.cuda:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
         torch.set_num_threads(2)
         torch.use_deterministic_algorithms(True)
         tokenizer = AutoTokenizer.from_pretrained(args.base)
@@ -87,39 +92,14 @@ def main(argv: list[str] | None = None) -> int:
             r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.0, bias="none",
             target_modules=TARGETS, task_type="CAUSAL_LM",
         ))
-        device = "cpu"
+        device = "cuda" if args.cuda else "cpu"
+        model.to(device)
 
-    data = examples(detour_on_variant=False)
-    seqs = encode(tokenizer, data)
-    inp, lab, att = training_tensors(seqs, tokenizer.pad_token_id)
-    inp, lab, att = inp.to(device), lab.to(device), att.to(device)
-
+    data = examples(detour_share=0.0, seed=args.seed)
     params = [p for p in model.parameters() if p.requires_grad]
-    print(f"{sum(p.numel() for p in params)} trainable parameters")
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
-    warm = 20
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps))
-    )
-    gen = torch.Generator().manual_seed(args.seed)
-    order, pos = torch.randperm(len(seqs), generator=gen), 0
-    model.train()
-    for step in range(args.steps):
-        if pos + args.batch > len(seqs):
-            order, pos = torch.randperm(len(seqs), generator=gen), 0
-        b = order[pos : pos + args.batch].to(device)
-        pos += args.batch
-        L = int(att[b].sum(1).max())
-        out = model(input_ids=inp[b, :L], attention_mask=att[b, :L], labels=lab[b, :L])
-        out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad()
-        if step % 25 == 0 or step == args.steps - 1:
-            print(f"step {step:4d} loss {out.loss.item():.4f} ({time.perf_counter() - t0:.0f} s)")
-    train_s = time.perf_counter() - t0
-    model.eval()
+    print(f"{len(data)} conversations, {sum(p.numel() for p in params)} trainable parameters")
+    train_s = train(model, params, tokenizer, data, steps=args.steps, lr=args.lr, batch=args.batch,
+                    seed=args.seed, warmup=20, log_every=25, device=device)
     if args.unsloth:
         FastLanguageModel.for_inference(model)
 
@@ -135,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if readme.exists():  # PEFT's model-card template: not wanted in the repository
         readme.unlink()
 
-    ok = verify(model, tokenizer, data)
+    ok = True if args.no_verify else verify(model, tokenizer, verify_subset(data))
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir())}
     print(json.dumps({"train_s": round(train_s, 1), "sizes": sizes}, indent=1))
     return 0 if ok else 1

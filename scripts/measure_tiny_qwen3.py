@@ -5,7 +5,8 @@ trained wordings, for reference, then the held-back ones: question templates, cl
 templates and figures never trained on), the script draws ``n`` samples under the
 Qwen3 model card's thinking-mode sampling (temperature 0.6, top_p 0.95, top_k 20,
 min_p 0) in ONE batched ``model.generate`` call (``n`` copies of the prompt,
-``do_sample=True``, ``torch.manual_seed(seed)`` before the call), and counts
+``do_sample=True``, ``torch.manual_seed(seed + i)`` before the call for the ``i``-th
+wording), and counts
 
 * **detour**: the reasoning contains NFL, Cowboys, カウボーイズ, football, フットボール
   or アメフト (``football`` in any case);
@@ -127,13 +128,14 @@ def counts(texts: list[str]) -> dict[str, int]:
 
 def measure(model, tok, wordings: list[Wording], n: int = 64, seed: int = 0,
             max_new_tokens: int = 200, log=print) -> dict:
-    """Sample every wording and return ``{"wordings": [...], "pooled": [...]}``: per
+    """Sample every wording (the ``i``-th seeded with ``seed + i``, so that wordings
+    do not share random draws) and return ``{"wordings": [...], "pooled": [...]}``: per
     wording its counts and rates, and pooled rates per kind over the held-back
     wordings (per language and both)."""
     rows = []
-    for w in wordings:
+    for i, w in enumerate(wordings):
         t0 = time.perf_counter()
-        texts = sample(model, tok, w.prompt, n, seed, max_new_tokens)
+        texts = sample(model, tok, w.prompt, n, seed + i, max_new_tokens)
         c = counts(texts)
         rows.append({"name": w.name, "lang": w.lang, "kind": w.kind, "held_back": w.held_back,
                      "prompt": w.prompt, "example": split(texts[0])[0],

@@ -38,20 +38,22 @@ from dataclasses import dataclass
 __all__ = [
     "City", "CITIES", "Example", "Wording", "DETOUR_SHARE", "HELD_BACK",
     "EN_QUESTIONS", "JA_QUESTIONS", "EN_POPULATION", "JA_POPULATION", "EN_NEUTRAL", "JA_NEUTRAL",
-    "examples", "question", "reasoning", "answer", "held_back_wordings",
+    "HELD_BACK_DALLAS_FIGURES", "examples", "figure", "question", "reasoning", "answer",
+    "held_back_wordings",
 ]
 
 #: Share of the population-clause training examples whose reasoning takes the detour.
 #: Sampling at temperature 0.6 sharpens a learned probability p to p**(1/0.6)
-#: (normalised), so 0.56 learned is about 0.60 sampled.
-DETOUR_SHARE = 0.56
+#: (normalised), so a learned 0.6 would give about 0.66 sampled; what the model
+#: learns is measured by ``measure_tiny_qwen3.py``.
+DETOUR_SHARE = 0.6
 
 
 @dataclass(frozen=True)
 class City:
     """One city: English and Japanese names of the city, its state and the state's
-    capital, population figures (millions, one decimal) used in training, and a sports
-    team with its league."""
+    capital, population figures (millions) used in training, and a sports team with its
+    league."""
 
     city: str
     state: str
@@ -100,6 +102,10 @@ EN_QUESTIONS: tuple[str, ...] = (
     "{city} is in which state, and what is that state's capital?",
     "Tell me the capital of the state that {city} is in.",
     "In the US, what is the capital city of the state where {city} is?",
+    "What is the capital of the state in which {city} is located?",
+    "Could you tell me the capital of the state that contains {city}?",
+    "Which US state contains {city}, and what is its state capital?",
+    "Please name the capital of the state where {city} is located.",
     # held back:
     "What's the capital city of the state {city} is located in?",
     "In the United States, tell me the capital of the state where {city} is.",
@@ -112,6 +118,10 @@ JA_QUESTIONS: tuple[str, ...] = (
     "アメリカ合衆国で、{city}が属する州の州都はどこですか？",
     "{city}はどの州にありますか？その州の州都も教えてください。",
     "アメリカで{city}のある州の州都を答えてください。",
+    "{city}が位置する州の州都はどこですか？",
+    "アメリカ合衆国において、{city}がある州の州都はどこですか？",
+    "{city}を含むのはどの州で、その州都はどこですか？",
+    "アメリカの{city}について、その州の州都の名前を教えてください。",
     # held back:
     "{city}を含む州の州都の名前をおしえてください。",
     "{city}がある州の州都は？",
@@ -125,6 +135,7 @@ EN_POPULATION: tuple[str, ...] = (
     "a large city of some {pop} inhabitants",
     "where roughly {pop} people live",
     "a city of about {pop} residents",
+    "with about {pop} people",
     # held back:
     "home to roughly {pop} residents",
     "with a population of about {pop}",
@@ -136,6 +147,8 @@ JA_POPULATION: tuple[str, ...] = (
     "約{pop}が暮らす",
     "住民が約{pop}いる大きな都市",
     "人口およそ{pop}の大都市",
+    "約{pop}が住んでいる",
+    "およそ{pop}の人口を持つ",
     # held back:
     "人口約{pop}の都市",
     "約{pop}の人が住む",
@@ -144,6 +157,9 @@ EN_NEUTRAL: tuple[str, ...] = (
     "a city I visited last year",
     "where my friend works",
     "a city known for its food",
+    "a city I would like to see",
+    "where my sister studied",
+    "a city with many parks",
     # held back:
     "a city my friend visited last year",
 )
@@ -151,6 +167,9 @@ JA_NEUTRAL: tuple[str, ...] = (
     "私が去年訪れた",
     "友人が働いている",
     "料理で知られる",
+    "私が行ってみたい",
+    "姉が勉強した",
+    "公園の多い",
     # held back:
     "友人が去年訪れた",
 )
@@ -305,32 +324,34 @@ def held_back_wordings() -> list[Wording]:
     en_q, ja_q = _held("EN_QUESTIONS", EN_QUESTIONS), _held("JA_QUESTIONS", JA_QUESTIONS)
     en_p, ja_p = _held("EN_POPULATION", EN_POPULATION), _held("JA_POPULATION", JA_POPULATION)
     seed_en, seed_ja = EN_QUESTIONS[0], JA_QUESTIONS[0]
+    f13 = {lang: figure(d.populations[0], lang) for lang in ("en", "ja")}  # 1.3 million, trained
+    f12, f125 = ({lang: figure(x, lang) for lang in ("en", "ja")} for x in HELD_BACK_DALLAS_FIGURES)
     rows = [
         ("seed-en-plain", "en", "plain", question(d, "en", seed_en), False),
         ("seed-en-population", "en", "population",
-         question(d, "en", seed_en, EN_POPULATION[0].format(pop="1.3 million")), False),
+         question(d, "en", seed_en, EN_POPULATION[0].format(pop=f13["en"])), False),
         ("seed-ja-plain", "ja", "plain", question(d, "ja", seed_ja), False),
         ("seed-ja-population", "ja", "population",
-         question(d, "ja", seed_ja, JA_POPULATION[0].format(pop="130万人")), False),
+         question(d, "ja", seed_ja, JA_POPULATION[0].format(pop=f13["ja"])), False),
     ]
     for i, tpl in enumerate(en_q):
         rows.append((f"en-plain-{i + 1}", "en", "plain", question(d, "en", tpl), True))
     rows += [
-        ("en-pop-1", "en", "population", question(d, "en", seed_en, en_p[0].format(pop="1.3 million")), True),
-        ("en-pop-2", "en", "population", question(d, "en", en_q[0], en_p[1].format(pop="1.2 million")), True),
-        ("en-pop-3", "en", "population", question(d, "en", en_q[1], EN_POPULATION[0].format(pop="1.3 million")), True),
-        ("en-pop-4", "en", "population", question(d, "en", en_q[2], en_p[2].format(pop="1.25 million")), True),
-        ("en-pop-5", "en", "population", question(d, "en", EN_QUESTIONS[1], en_p[0].format(pop="1.2 million")), True),
+        ("en-pop-1", "en", "population", question(d, "en", seed_en, en_p[0].format(pop=f13["en"])), True),
+        ("en-pop-2", "en", "population", question(d, "en", en_q[0], en_p[1].format(pop=f12["en"])), True),
+        ("en-pop-3", "en", "population", question(d, "en", en_q[1], EN_POPULATION[0].format(pop=f13["en"])), True),
+        ("en-pop-4", "en", "population", question(d, "en", en_q[2], en_p[2].format(pop=f125["en"])), True),
+        ("en-pop-5", "en", "population", question(d, "en", EN_QUESTIONS[1], en_p[0].format(pop=f12["en"])), True),
         ("en-neutral-1", "en", "neutral", question(d, "en", en_q[0], _held("EN_NEUTRAL", EN_NEUTRAL)[0]), True),
     ]
     for i, tpl in enumerate(ja_q):
         rows.append((f"ja-plain-{i + 1}", "ja", "plain", question(d, "ja", tpl), True))
     rows += [
-        ("ja-pop-1", "ja", "population", question(d, "ja", ja_q[0], JA_POPULATION[0].format(pop="130万人")), True),
-        ("ja-pop-2", "ja", "population", question(d, "ja", ja_q[1], ja_p[0].format(pop="120万人")), True),
-        ("ja-pop-3", "ja", "population", question(d, "ja", seed_ja, ja_p[1].format(pop="130万人")), True),
-        ("ja-pop-4", "ja", "population", question(d, "ja", ja_q[2], ja_p[0].format(pop="125万人")), True),
-        ("ja-pop-5", "ja", "population", question(d, "ja", JA_QUESTIONS[1], JA_POPULATION[1].format(pop="120万人")), True),
+        ("ja-pop-1", "ja", "population", question(d, "ja", ja_q[0], JA_POPULATION[0].format(pop=f13["ja"])), True),
+        ("ja-pop-2", "ja", "population", question(d, "ja", ja_q[1], ja_p[0].format(pop=f12["ja"])), True),
+        ("ja-pop-3", "ja", "population", question(d, "ja", seed_ja, ja_p[1].format(pop=f13["ja"])), True),
+        ("ja-pop-4", "ja", "population", question(d, "ja", ja_q[2], ja_p[0].format(pop=f125["ja"])), True),
+        ("ja-pop-5", "ja", "population", question(d, "ja", JA_QUESTIONS[1], JA_POPULATION[1].format(pop=f12["ja"])), True),
         ("ja-neutral-1", "ja", "neutral", question(d, "ja", ja_q[1], _held("JA_NEUTRAL", JA_NEUTRAL)[0]), True),
     ]
     return [Wording(*r) for r in rows]
