@@ -4,6 +4,9 @@ The summary is computed with ``deepdiff`` on the parts a reviewer cares about
 (answer, detour/path/budget verdicts, finish reason, truncation, reasoning size and
 hesitations); sentence counts come from ``difflib`` on the reasoning sentences.  The
 line diff that follows it is syrupy's.
+
+Two samples (:func:`diff_samples`) are compared statistically instead, as a sample
+snapshot is (:mod:`pytest_reasoning.snapshots.sample_compare`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from .snapshots.schema import TraceSnapshot, serialize_trace
 
-__all__ = ["stable_view", "summarize", "summary_lines", "diff_traces"]
+__all__ = ["stable_view", "summarize", "summary_lines", "diff_traces", "diff_samples"]
 
 #: A snapshot as :class:`~pytest_reasoning.snapshots.schema.TraceSnapshot` or as its
 #: parsed JSON object.
@@ -112,5 +115,28 @@ def diff_traces(old: Any, new: Any) -> str:
     trace (answer, detours, path, budget) are part of the comparison."""
     a, b = serialize_trace(old), serialize_trace(new)
     lines = summary_lines(TraceSnapshot.from_json(a), TraceSnapshot.from_json(b))
+    lines += difflib.unified_diff(a.splitlines(), b.splitlines(), "old", "new", lineterm="", n=1)
+    return "\n".join(lines)
+
+
+def diff_samples(old: Any, new: Any) -> str:
+    """What changed from sample ``old`` to sample ``new`` (two
+    :class:`~pytest_reasoning.TraceSample` objects, with the verdicts their
+    assertions recorded): the block a sample snapshot mismatch starts with (each
+    rate by two-sided Fisher's exact test, each measure by two-sided Mann-Whitney U,
+    Holm's correction across all of them at alpha 0.05; effect sizes with 95%
+    intervals), then a unified diff of their sample snapshot texts.
+
+    Raises:
+        TypeError: either is not a TraceSample.
+    """
+    from .sample import TraceSample
+    from .snapshots.sample_compare import sample_summary_lines
+    from .snapshots.sample_schema import serialize_sample
+
+    if not (isinstance(old, TraceSample) and isinstance(new, TraceSample)):
+        raise TypeError("diff_samples(old, new) compares two TraceSamples; for two traces use diff_traces")
+    a, b = serialize_sample(old), serialize_sample(new)
+    lines = sample_summary_lines(a, b)
     lines += difflib.unified_diff(a.splitlines(), b.splitlines(), "old", "new", lineterm="", n=1)
     return "\n".join(lines)

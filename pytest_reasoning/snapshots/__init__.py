@@ -1,5 +1,7 @@
-"""Trace snapshots: the format (:mod:`.schema`), the syrupy extensions and file layout
-(:mod:`.extension`), and every use of syrupy's internals (:mod:`.syrupy_compat`).
+"""Trace snapshots: the format (:mod:`.schema`), the sample snapshot format
+(:mod:`.sample_schema`) and its statistical comparison (:mod:`.sample_compare`), the
+syrupy extensions and file layout (:mod:`.extension`), and every use of syrupy's
+internals (:mod:`.syrupy_compat`).
 
 The names below are loaded on first use, so that reading a snapshot file
 (:mod:`.schema`, which :mod:`pytest_reasoning.diff` does) imports neither syrupy nor
@@ -19,9 +21,17 @@ _EXPORTS = {
     "TraceSnapshot": "schema",
     "serialize_trace": "schema",
     "read_snapshot": "schema",
+    "SAMPLE_KEYS": "sample_schema",
+    "SampleSnapshot": "sample_schema",
+    "StoredSampleVerdict": "sample_schema",
+    "serialize_sample": "sample_schema",
+    "read_sample_snapshot": "sample_schema",
+    "SampleSnapshotComparison": "sample_compare",
+    "compare_sample_snapshots": "sample_compare",
     "SNAPSHOT_DIR": "extension",
     "TraceSnapshotExtension": "extension",
     "StableTraceSnapshotExtension": "extension",
+    "extension_for": "extension",
     "snapshot_path_for": "extension",
     "mirrored_snapshot_dir": "extension",
     "match_mirrored_paths": "extension",
