@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..text.thinking import has_harmony_channels, has_think_tags, split_harmony, split_thinking, strip_tags
+from ..text.thinking import (
+    THINK_CLOSE, THINK_OPEN, has_harmony_channels, has_think_tags, split_at_last, split_harmony, split_thinking,
+    strip_tags,
+)
 from ..trace import BackendInfo, Trace, Usage
 from .chat import REASONING_FIELDS, content_parts, field_text, first_choices
 from .native import error_of
@@ -95,25 +98,62 @@ def _joined(name: str, values: list[Any]) -> Any:
     return [item for v in values for item in (v if isinstance(v, list) else [v])]
 
 
+def _bare(text: str) -> str:
+    """``text`` without think tags and whitespace: what it says."""
+    return "".join(strip_tags(text).split())
+
+
+def _repeats(text: str, known: str) -> bool:
+    """True when ``text`` says nothing ``known`` does not already say: equal once
+    whitespace and think tags are set aside (a server that sends the reasoning both in
+    its field and between tags in the content, as llama.cpp's ``deepseek-legacy``
+    format does)."""
+    return _bare(text) == _bare(known)
+
+
+def _tagged_content(reasoning: str, content: str) -> tuple[str, str]:
+    """``(reasoning, answer)`` of a ``content`` holding think tags, after a reasoning
+    field gave ``reasoning`` (maybe ``""``).  No text is lost: the content's text
+    before its last ``</think>`` (or, without one, from its first ``<think>`` on)
+    continues the field's text, unless it only repeats it; the rest is the answer.
+    Text continued without an opening tag joins the field's as sent (llama.cpp with
+    ``--reasoning-budget`` ends the field mid-sentence and goes on in the content);
+    a block with its own ``<think>`` becomes a paragraph of its own."""
+    cut = split_at_last(content, THINK_CLOSE)
+    if cut is not None:
+        before, answer = cut
+    else:
+        open_at = content.find(THINK_OPEN)
+        before, answer = content[open_at:], content[:open_at]
+    if _bare(reasoning) and _repeats(before, reasoning):
+        before = ""
+    return strip_tags(reasoning + before), strip_tags(answer)
+
+
 def _reasoning_and_answer(message: Mapping[str, Any]) -> tuple[str, str, str | None]:
     """``(reasoning, answer, source)`` of a whole message: the first reasoning field
-    with text, else thinking ``content`` parts, else ``<think>`` tags in the content,
-    else (where the content starts with it) Magistral's ``[THINK]`` markup or gpt-oss
-    harmony channels; tags left in the answer or in a field are dropped.  The texts
-    are not yet stripped; ``source`` is ``None`` without reasoning."""
+    with text (the fields are one text in several spellings), thinking ``content``
+    parts, and ``<think>`` tags in the content; else (where the content starts with
+    it) Magistral's ``[THINK]`` markup or gpt-oss harmony channels.  No text is lost:
+    thinking parts and tagged text that do not repeat the field's text continue it
+    (see :func:`_tagged_content`); tags left in the answer or in a field are dropped.
+    The texts are not yet stripped; ``source`` is the first place that gave
+    reasoning, ``None`` without reasoning."""
     reasoning, source = "", None
     for name in REASONING_FIELDS:
         text = field_text(message, name)
-        if text.strip():
+        if _bare(text):
             reasoning, source = text, name
             break
     content, part_thinking = content_parts(message.get("content"))
-    if part_thinking.strip() and not reasoning.strip():
-        reasoning, source = part_thinking, "content thinking parts"
+    if _bare(part_thinking) and not _repeats(part_thinking, reasoning):
+        reasoning = f"{reasoning}\n\n{part_thinking}" if _bare(reasoning) else part_thinking
+        source = source or "content thinking parts"
     if has_think_tags(content):
-        tag_reasoning, content = split_thinking(content)
-        if tag_reasoning and not reasoning.strip():
-            reasoning, source = tag_reasoning, "<think> tags"
+        had = _bare(reasoning)
+        reasoning, content = _tagged_content(reasoning, content)
+        if reasoning and not had:
+            source = "<think> tags"
     # Markup a server left unparsed, read only where no field gave the reasoning and the
     # content starts with it (elsewhere it is prose about the markup):
     head = content.lstrip()
