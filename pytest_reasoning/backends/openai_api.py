@@ -95,6 +95,10 @@ class OpenAIBackend(Backend):
         model: the model name the server knows.
         base_url: overrides the provider's default.
         api_key: overrides the environment variable (never read from files).
+        key_source: where ``api_key`` came from, as the user would fix it
+            (``"$LLAMACPP_API_KEY"``, ``"--reasoning-api-key"``), named when the server
+            answers 401; default: the key's own ``source`` (an
+            :class:`~.profiles.EnvKey`), else every place a key may come from.
         timeout: seconds a request may take in all (for a stream, from the request to
             its last chunk), and the most the server may stay silent.
         max_retries: retries on 429, 5xx and connection errors (the client's
@@ -129,8 +133,11 @@ class OpenAIBackend(Backend):
         """
         provider = PROVIDERS[name]
         kw = cls.taken(settings)
-        kw["api_key"] = kw.get("api_key") or provider.key()
+        given = kw.get("api_key")
+        kw["api_key"] = given or provider.key()
         kw["base_url"] = kw.get("base_url") or provider.url()
+        # a key read from the environment knows its variable; any other came from the option
+        kw["key_source"] = getattr(kw["api_key"], "source", "--reasoning-api-key" if given else None)
         return cls(name, model, **kw)
 
     def __init__(
@@ -140,6 +147,7 @@ class OpenAIBackend(Backend):
         *,
         base_url: str | None = None,
         api_key: str | None = None,
+        key_source: str | None = None,
         timeout: float = 600.0,
         max_retries: int = 2,
         concurrency: int = 16,
@@ -151,6 +159,7 @@ class OpenAIBackend(Backend):
                 f"no API key for the {name} backend: set ${self.provider.key_env[0]} or pass --reasoning-api-key"
             )
         self.api_key = api_key or "EMPTY"
+        self.key_source = (key_source or getattr(api_key, "source", None)) if api_key else None
         self.timeout, self.max_retries, self.concurrency = timeout, max_retries, concurrency
         self._client: Any = None
         self._lock = threading.Lock()
@@ -263,6 +272,14 @@ class OpenAIBackend(Backend):
         text = f"the {self.name} stream from {self.base_url} stopped after {received} chunks ({why}); nothing was recorded"
         return redact_text(" ".join(text.split()), [self.api_key])
 
+    def _explain_401(self, where: str) -> str:
+        """What a 401 says: the key's source where it is known, else every place a key
+        may come from; without a key, that the server wants one."""
+        places = self.provider.key_places()
+        if self.api_key == "EMPTY" and self.key_source is None:
+            return f"{where} wants an API key (401) and none was sent; set {places}"
+        return f"{where} rejected the API key (401); check {self.key_source or places}"
+
     def _explain(self, error: Any) -> str:
         """One line saying what went wrong and what to do, with secrets redacted."""
         import openai
@@ -273,7 +290,7 @@ class OpenAIBackend(Backend):
         elif isinstance(error, openai.APIConnectionError):
             text = f"cannot reach {where} ({error.__cause__ or error}); is it running? set --reasoning-base-url"
         elif isinstance(error, openai.AuthenticationError):
-            text = f"{where} rejected the API key (401); check ${self.provider.key_env[0]} or --reasoning-api-key"
+            text = self._explain_401(where)
         elif isinstance(error, openai.NotFoundError):
             text = f"{where} answered 404 for model {self.model!r}: {error.message}; check --reasoning-model"
         elif isinstance(error, openai.RateLimitError):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Provider", "PROVIDERS", "Switch"]
+__all__ = ["Provider", "PROVIDERS", "Switch", "EnvKey"]
 
 #: ``(thinking, budget, effort) -> (top-level kwargs, extra_body fields)``: how one
 #: provider family turns the ``thinking`` (bool or None), ``thinking_budget`` (tokens)
@@ -82,6 +82,26 @@ def openai_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, An
     return _effort(effort), {}
 
 
+class EnvKey(str):
+    """An API key read from an environment variable: the key itself (a ``str``
+    everywhere a key goes) that also knows where it came from, so that a server's 401
+    names the variable to fix.
+
+    Attributes:
+        source: the variable, as a user types it (``"$LLAMACPP_API_KEY"``).
+    """
+
+    source: str
+
+    def __new__(cls, value: str, source: str) -> EnvKey:
+        key = super().__new__(cls, value)
+        key.source = source
+        return key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (EnvKey, (str(self), self.source))
+
+
 @dataclass(frozen=True)
 class Provider:
     """How one OpenAI-compatible provider is reached and switched.
@@ -110,10 +130,16 @@ class Provider:
     max_tokens_field: str = "max_tokens"
     reasoning_shown: str = "`reasoning_content`"
 
-    def key(self, environ: Mapping[str, str] | None = None) -> str | None:
-        """The key from the first of :attr:`key_env` that is set (``None`` if none)."""
+    def key(self, environ: Mapping[str, str] | None = None) -> EnvKey | None:
+        """The key from the first of :attr:`key_env` that is set, as an :class:`EnvKey`
+        naming that variable (``None`` if none is set)."""
         environ = os.environ if environ is None else environ
-        return next((environ[v] for v in self.key_env if environ.get(v)), None)
+        return next((EnvKey(environ[v], f"${v}") for v in self.key_env if environ.get(v)), None)
+
+    def key_places(self) -> str:
+        """Every place a key for this provider may come from, in words
+        (``"$LLAMACPP_API_KEY, $OPENAI_API_KEY or --reasoning-api-key"``)."""
+        return ", ".join(f"${v}" for v in self.key_env) + " or --reasoning-api-key"
 
     def url(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The base URL from :attr:`base_url_env`, else :attr:`base_url`."""
