@@ -12,6 +12,7 @@ from . import report as reports
 from .backends.profiles import PROVIDERS
 from .fixtures import reasoning_model, trace_snapshot  # noqa: F401  (the fixtures pytest finds)
 from .redaction import is_secret
+from .reports.collect import ReportCollector
 from .session import STATE, SessionState
 from .settings.table import MARKER, SETTINGS, resolve, validate_config, validate_marker
 from .snapshots import match_mirrored_paths, treat_as_not_run, undo_patches
@@ -41,6 +42,8 @@ def pytest_configure(config: pytest.Config) -> None:
     keys = [resolve(config, "api_key"), *(p.key() for p in PROVIDERS.values())]
     config.stash[STATE] = SessionState(tuple(dict.fromkeys(k for k in keys if is_secret(k))))
     config.pluginmanager.register(KeepSnapshotsOfFailedTests(config), "reasoning-keep-snapshots")
+    collector = ReportCollector(config, resolve(config, "report"), resolve(config, "html"))
+    config.pluginmanager.register(ReasoningReports(collector), "reasoning-reports")
 
 
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection: a deselected test's marker is not read
@@ -106,6 +109,30 @@ class KeepSnapshotsOfFailedTests:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.when in ("setup", "call"):
             treat_as_not_run(self.config, report.nodeid)
+
+
+class ReasoningReports:
+    """The report files and the session's closing line (``reports/collect.py``): each
+    test report with reasoning data is kept (on the controller, every worker's), the
+    files are written at the session's end, and the closing terminal line (traces
+    live, replayed and recorded, tokens, time, files written) comes last."""
+
+    def __init__(self, collector: ReportCollector) -> None:
+        self.collector = collector
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Keep the report's reasoning data (call phase)."""
+        self.collector.add(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write ``--reasoning-report`` and ``--reasoning-html`` (controller only)."""
+        self.collector.write()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """The closing line, and a line for each report file that could not be written."""
+        for k, line in enumerate(self.collector.lines()):
+            terminalreporter.write_line(line, red=k > 0)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

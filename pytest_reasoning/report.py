@@ -1,6 +1,6 @@
 """The one home for what a test's results become: the data each test report carries,
-and the consumers that read it (the terminal now; Markdown, HTML and JUnit read the
-same data).
+and the consumers that read it (the terminal here; Markdown, HTML and JUnit in
+:mod:`pytest_reasoning.reports`, reading the same data).
 
 One producer, many consumers (as Hypothesis does with its statistics): in
 ``pytest_runtest_makereport`` the plugin attaches :func:`test_data` to the report
@@ -20,44 +20,80 @@ from .redaction import redact, redact_text
 
 __all__ = [
     "REPORT_KEY", "test_data", "attach", "escape_xfail", "redact_report", "reasoning_data", "terminal_lines",
+    "summary_line",
 ]
 
 #: Where the data sits on a test report: ``report.__dict__[REPORT_KEY]``.
 REPORT_KEY = "reasoning"
-#: Characters of an answer a report keeps.
-ANSWER_CHARS = 300
+#: How many traces of each sample a report shows in full (the first, and the first
+#: whose verdicts differ from it).
+SAMPLE_EXAMPLES = 2
 
 
-def _trace_data(trace: Any) -> dict[str, Any]:
-    """A trace's key facts for reports: model, backend, answer (cut to
-    :data:`ANSWER_CHARS`), verdicts, size, finish reason and snapshot file."""
-    checks = trace.checks.to_dict() if hasattr(trace.checks, "to_dict") else dict(trace.checks)
-    answer = trace.answer or ""
-    return {
-        "model": trace.model,
-        "backend": trace.backend.name,
-        "answer": answer if len(answer) <= ANSWER_CHARS else answer[: ANSWER_CHARS - 1] + "…",
-        "checks": checks,
-        "reasoning_chars": len(trace.reasoning or ""),
-        "reasoning_tokens": trace.usage.reasoning_tokens,
-        "finish_reason": trace.finish_reason,
-        "truncated": trace.truncated,
-        "snapshot": trace.snapshot_path,
-    }
+def _examples(sample: Any, detours: dict[str, Any]) -> list[dict[str, Any]]:
+    """The traces of ``sample`` a report shows: the first, and the first whose
+    verdicts differ from the first's (a detour taken where the first took none)."""
+    from .reports.traces import trace_facts
+
+    first = sample[0].checks.to_dict()
+    other = next((t for t in sample if t.checks.to_dict() != first), None)
+    return [trace_facts(t, detours) for t in [sample[0], other][:SAMPLE_EXAMPLES] if t is not None]
+
+
+def _sample_data(sample: Any, detours: dict[str, Any]) -> dict[str, Any]:
+    """A sample's report data (:meth:`~pytest_reasoning.TraceSample.to_report`), the
+    rate of each detour the test knows (``detour_rates``: count, n, rate, Wilson
+    interval) and the example traces."""
+    rates = {name: sample.rate(detour).to_dict() for name, detour in detours.items()}
+    return {**sample.to_report(), "detour_rates": rates, "examples": _examples(sample, detours)}
+
+
+def _calls(item: pytest.Item, traces: int) -> dict[str, Any]:
+    """The test's model calls: live, replayed (traces no live call made) and recorded,
+    tokens in all (of the traces that report them; ``None`` if none does), seconds
+    in live calls."""
+    from .session import STATE
+
+    state = item.config.stash.get(STATE, None)
+    counts = dict((state.calls.get(item.nodeid) if state is not None else None) or {})
+    live = int(counts.get("live", 0))
+    return {"live": live, "replayed": max(0, traces - live), "recorded": int(counts.get("recorded", 0)),
+            "seconds": round(float(counts.get("seconds", 0.0)), 3)}
 
 
 def test_data(item: pytest.Item) -> dict[str, Any] | None:
-    """What a report carries for ``item``: ``{"traces": [...]}`` with each trace's key
-    facts (:func:`_trace_data`), or ``None`` when the test made no model call."""
-    from .fixtures import SAMPLES, TRACES
+    """What a report carries for ``item`` (``None`` for a test that neither uses
+    ``reasoning_model`` nor made a trace), all JSON data:
 
-    traces = item.stash.get(TRACES, None)
-    if not traces:
+    * ``traces``: each single trace's facts and marked sentences
+      (:func:`~pytest_reasoning.reports.traces.trace_facts`; changed sentences marked);
+    * ``samples``: each sample's rates, intervals, comparisons
+      (:meth:`~pytest_reasoning.TraceSample.to_report`) and ``examples`` (traces);
+    * ``snapshot_changes``: each snapshot that changed
+      (:func:`~pytest_reasoning.reports.changes.snapshot_changes`);
+    * ``file``, ``function``, ``params`` (``{name: test id}``): for grouping;
+    * ``calls``: live, replayed, recorded, ``tokens``, ``seconds``.
+    """
+    from .fixtures import SAMPLES, TRACES
+    from .reports.changes import mark_changed_sentences, snapshot_changes
+    from .reports.groups import param_labels
+    from .reports.traces import known_detours, trace_facts
+
+    traces, samples = item.stash.get(TRACES, None) or [], item.stash.get(SAMPLES, None) or []
+    if not traces and "reasoning_model" not in getattr(item, "fixturenames", ()):
         return None
-    data: dict[str, Any] = {"traces": [_trace_data(t) for t in traces]}
-    samples = item.stash.get(SAMPLES, None)
+    detours = known_detours(item)
+    sampled = {id(t) for s in samples for t in s}
+    data: dict[str, Any] = {"traces": [trace_facts(t, detours) for t in traces if id(t) not in sampled]}
     if samples:
-        data["samples"] = [s.to_report() for s in samples]
+        data["samples"] = [_sample_data(s, detours) for s in samples]
+    changes = snapshot_changes(item)
+    mark_changed_sentences(data["traces"], changes)
+    if changes:
+        data["snapshot_changes"] = changes
+    tokens = [t.usage.total_tokens for t in traces if t.usage.total_tokens is not None]
+    data.update(file=item.nodeid.split("::")[0], function=getattr(item, "originalname", item.name), params=param_labels(item),
+                calls={**_calls(item, len(traces)), "tokens": sum(tokens) if tokens else None})
     return data
 
 
@@ -65,11 +101,17 @@ test_data.__test__ = False  # type: ignore[attr-defined]  # not a test, whatever
 
 
 def attach(report: pytest.TestReport, item: pytest.Item, secrets: tuple[str, ...]) -> None:
-    """Put :func:`test_data` on ``report`` (call phase only), redacted."""
+    """Put :func:`test_data` on ``report`` (call phase only), redacted, and its key
+    facts in ``item.user_properties`` (so the teardown report, which ``--junitxml``
+    reads, carries them, also across pytest-xdist)."""
     if report.when == "call":
         data = test_data(item)
         if data is not None:
-            report.__dict__[REPORT_KEY] = redact(data, secrets)
+            from .reports.junit import properties
+
+            report.__dict__[REPORT_KEY] = data = redact(data, secrets)
+            item.user_properties.extend(properties(data))
+            report.user_properties = list(item.user_properties)
 
 
 def reasoning_data(report: Any) -> dict[str, Any] | None:
@@ -94,6 +136,15 @@ def terminal_lines(reports: list[Any]) -> list[str]:
             lines += [f"    {v['kind']} {v['label']!r}: {v['line']}" for v in sample["verdicts"]]
             lines += [f"    compared: {c['line']}" for c in sample["comparisons"]]
     return lines
+
+
+def summary_line(entries: list[dict[str, Any]], written: list[str]) -> str:
+    """The session's closing terminal line, from the collected entries
+    (:func:`pytest_reasoning.reports.collect.summary_line`): traces run live, replayed
+    and recorded, tokens, seconds in live model calls, the report files written."""
+    from .reports.collect import summary_line as line
+
+    return line(entries, written)
 
 
 def escape_xfail(report: pytest.TestReport, item: pytest.Item) -> None:

@@ -15,7 +15,9 @@ know which tests it will be sent).
 
 from __future__ import annotations
 
+import difflib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,8 @@ import pytest
 
 from .backends import LOCAL_BACKENDS, Backend, BackendError, RawResponse, Request, create_backend, request_identity
 from .recording import Cassette, CassetteError, shown
-from .settings.table import resolve, resolve_all
+from .recording_keys import recording_key
+from .settings.table import SETTINGS, resolve, resolve_all
 
 __all__ = ["SessionState", "TestSetup", "STATE", "cassette_path", "command_line_id"]
 
@@ -93,7 +96,8 @@ class TestSetup:
         try:
             setup.identity = request_identity(backend, settings, setup.locate)
         except BackendError as e:
-            raise pytest.UsageError(f"{item.nodeid}: {e}") from None
+            where = _source(item, "adapter", overrides) if settings.get("adapter") else None
+            raise pytest.UsageError(f"{item.nodeid}: {e}" + (f"; check {where}" if where else "")) from None
         setup.location = setup.locate(model)
         setup.live_settings = {**settings, "adapter": settings["adapter"] and setup.locate(settings["adapter"])}
         setup.cassette = cassette_path(item, settings["cassette_dir"])
@@ -114,10 +118,57 @@ class TestSetup:
                     return str(base / path)
         return path
 
+    def places(self, path: str) -> list[Path]:
+        """Where :meth:`locate` looks for a relative ``path``: next to the test file,
+        under the rootdir, and in the current directory (where a path as written
+        is loaded from)."""
+        if Path(path).expanduser().is_absolute():
+            return [Path(path).expanduser()]
+        bases = (self.item.path.parent, self.item.config.rootpath, Path.cwd())
+        return list(dict.fromkeys(Path(os.path.normpath(base / path)) for base in bases))
+
+    def missing_model(self) -> str | None:
+        """For a local backend: a one-line complaint when the model is written as a
+        path, or names a folder inside one that exists (``models/tiny-qwen4`` beside
+        ``models/``), and is found in none of :meth:`places`; ``None`` otherwise
+        (found, or a hub id)."""
+        from .backends.local.loading import is_local_path
+
+        if self.backend not in LOCAL_BACKENDS or Path(self.location).expanduser().exists():
+            return None
+        places = self.places(self.model)
+        parents = [p.parent for p in places if p.parent.is_dir() and p.parent != Path(p.anchor)]
+        if not is_local_path(self.model) and not (len(Path(self.model).parts) > 1 and parents):
+            return None
+        near = [f"{Path(self.model).parent / n}" for parent in parents[:1]
+                for n in difflib.get_close_matches(Path(self.model).name, [c.name for c in parent.iterdir()], 1)]
+        return (f"model directory {self.model!r} not found (looked in {', '.join(shown(p) for p in places)})"
+                + (f"; did you mean {near[0]!r}?" if near else "")
+                + "; pass an existing directory (config.json, weights, tokenizer) or a Hugging Face hub id")
+
     @property
-    def wanted(self) -> tuple[str, str, Any]:
-        """What a recorded request must match to be gathered for this setup."""
-        return self.backend, self.model, self.identity
+    def wanted(self) -> tuple[str, str | None, Any]:
+        """What a recorded request must match to be gathered for this setup (a model
+        known by its content matches whatever path it was written as)."""
+        return _wanted(self.backend, self.model, self.identity)
+
+
+def _wanted(backend: str, model: str, identity: Any) -> tuple[str, str | None, Any]:
+    content = isinstance(identity, dict) and isinstance(identity.get("model"), dict)
+    return backend, None if content else model, identity
+
+
+def _source(item: pytest.Item, key: str, overrides: dict[str, Any] | None) -> str:
+    """Where setting ``key`` of ``item`` came from, as the user wrote it: the option,
+    ``reasoning_model.using(...)``, the marker, or the ini key."""
+    setting = SETTINGS[key]
+    if item.config.getoption(setting.dest, default=None) is not None:
+        return setting.option
+    if (overrides or {}).get(key) is not None:
+        return f"reasoning_model.using({key}=...)"
+    if any(key in mark.kwargs for mark in item.iter_markers("reasoning")):
+        return f"@pytest.mark.reasoning({key}=...)"
+    return f"{setting.dest} in the ini file"
 
 
 class SessionState:
@@ -128,6 +179,9 @@ class SessionState:
             recording, snapshot and report of this session.
         items: the selected tests (after ``-k`` / ``-m``).
         snapshot_owners: snapshot file -> the node id of the first test that used it.
+        calls: node id -> ``{"live": requests answered by a live model, "recorded":
+            of those, the ones a cassette keeps (record mode not ``off``), "seconds":
+            wall-clock seconds in live backend calls}`` (reports read it).
     """
 
     def __init__(self, secrets: tuple[str, ...] = ()) -> None:
@@ -137,6 +191,8 @@ class SessionState:
         self.snapshot_owners: dict[Path, str] = {}
         self.items: list[pytest.Item] = []
         self.ahead: dict[str, RawResponse] = {}
+        self.calls: dict[str, dict[str, float]] = {}
+        self.failures: dict[tuple[Any, ...], str] = {}
         self._gathered: set[tuple[Any, ...]] = set()
 
     def add_secret(self, value: str | None) -> None:
@@ -151,14 +207,25 @@ class SessionState:
         return (setup.backend, setup.location, tuple(sorted((k, repr(v)) for k, v in taken.items())))
 
     def backend(self, setup: TestSetup) -> Backend:
-        """The shared live backend for ``setup``, created on first use.
+        """The shared live backend for ``setup``, created on first use.  A backend that
+        cannot start fails every later test that needs it at once, with the same line
+        (a missing model is not looked for again, on disk or on the hub).
 
         Raises:
             BackendError: the backend cannot start (missing key, package, GPU, model).
         """
         key = self._backend_key(setup)
+        if key in self.failures:
+            raise BackendError(self.failures[key])
         if key not in self.backends:
-            self.backends[key] = create_backend(setup.backend, setup.location, setup.live_settings)
+            try:
+                problem = setup.missing_model()
+                if problem:
+                    raise BackendError(problem)
+                self.backends[key] = create_backend(setup.backend, setup.location, setup.live_settings)
+            except BackendError as e:
+                self.failures[key] = str(e)
+                raise
         return self.backends[key]
 
     def cassette(self, path: Path) -> Cassette:
@@ -192,7 +259,7 @@ class SessionState:
                 that came, in request order, ``None`` for the others).
         """
         backend = self.backend(setup)
-        keys = [r.key() for r in requests]
+        keys = [recording_key(r) for r in requests]
         own = {k: r for k, r in zip(keys, requests) if k not in self.ahead}
         extra: dict[str, Request] = {}
         key = self._backend_key(setup)
@@ -200,20 +267,30 @@ class SessionState:
         # gathering there would call the model for the other workers' tests too.
         if own and key not in self._gathered and not hasattr(setup.item.config, "workerinput"):
             self._gathered.add(key)
-            extra = {r.key(): r for r in self.known_requests(setup) if r.key() not in own}
+            extra = {k: r for r in self.known_requests(setup) if (k := recording_key(r)) not in own}
         batch = [*own.values(), *extra.values()]
+        started = time.perf_counter()
         try:
             raws: list[RawResponse | None] = list(backend.run(batch)) if batch else []
             failure = None
         except BackendError as e:
             raws, failure = list(getattr(e, "partial", None) or [None] * len(batch)), e
         results = dict(zip([*own, *extra], raws))
+        answered = sum(results.get(k) is not None or k in self.ahead for k in keys)
+        self._count(setup, answered, time.perf_counter() - started if batch else 0.0)
         self.ahead.update({k: v for k, v in results.items() if k in extra and v is not None})
         if failure is not None and any(results.get(k) is None for k in own):
             # the answers that did come (paid for) go back with the failure, to be recorded
             failure.partial = [results[k] if results.get(k) is not None else self.ahead.pop(k, None) for k in keys]
             raise failure
         return [results[k] if results.get(k) is not None else self.ahead.pop(k) for k in keys]
+
+    def _count(self, setup: TestSetup, answered: int, seconds: float) -> None:
+        """Add ``answered`` requests (answered live for ``setup``'s test) and ``seconds`` to :attr:`calls`."""
+        counts = self.calls.setdefault(setup.item.nodeid, {"live": 0, "recorded": 0, "seconds": 0.0})
+        counts["live"] += answered
+        counts["recorded"] += answered if setup.settings.get("record_mode") != "off" else 0
+        counts["seconds"] += seconds
 
     def known_requests(self, setup: TestSetup) -> list[Request]:
         """Requests that the selected tests sharing ``setup``'s backend, model and
@@ -232,9 +309,9 @@ class SessionState:
                 continue
             for k, entry in entries.items():
                 req = entry["request"]
-                if item.nodeid in entry.get("tests", ()) and (req["backend"], req["model"], req["identity"]) == setup.wanted:
+                if item.nodeid in entry.get("tests", ()) and _wanted(req["backend"], req["model"], req["identity"]) == setup.wanted:
                     found.setdefault(k, Request.from_key_data(req))
-        return sorted(found.values(), key=lambda r: r.key())
+        return sorted(found.values(), key=recording_key)
 
     def close(self) -> list[str]:
         """Save pending cassettes and release every backend, each on its own, so one

@@ -52,6 +52,9 @@ CORE_SETTINGS = (
     Setting("cassette_dir", "folder name for cassettes beside each test file (default cassettes)", text, "cassettes"),
     Setting("samples", "samples drawn by reasoning_model.sample() when it is given no n (default 16)",
             number(int), 16),
+    Setting("report", "write the Markdown report to this file at the end of the session (also appended to "
+            "$GITHUB_STEP_SUMMARY when that is set)", text, marker=False),
+    Setting("html", "write the self-contained HTML report to this file at the end of the session", text, marker=False),
 )
 
 
