@@ -124,6 +124,16 @@ def test_assert_answer_schema_invalid_answer():
         assert_answer(make(answer='{"state": "Texas"}'), schema=SCHEMA)
 
 
+def test_assert_answer_schema_follows_its_own_draft():
+    """``$schema`` picks the draft: 2020-12's ``prefixItems`` (jsonschema 4 on; an older
+    release would read this as draft 7, where ``items: false`` allows no item at all)."""
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "array",
+              "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": False}
+    assert_answer(make(answer='["Austin", 1839]'), schema=schema)
+    with pytest.raises(AssertionError, match="answer JSON fails the schema at 1: 'then' is not of type 'integer'"):
+        assert_answer(make(answer='["Austin", "then"]'), schema=schema)
+
+
 def test_assert_answer_schema_not_json():
     with pytest.raises(AssertionError, match=r"answer is not JSON \(Expecting value at char 0\)"):
         assert_answer(make(answer="Austin"), schema=SCHEMA)
