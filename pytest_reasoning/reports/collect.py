@@ -22,6 +22,8 @@ import pytest
 
 __all__ = ["ReportCollector", "outcome_of", "message_of", "totals", "summary_line"]
 
+#: The outcomes, in the order reports count them.
+OUTCOMES = ("passed", "failed", "xfailed", "xpassed", "skipped")
 #: Characters of a failure message an entry keeps.
 MESSAGE_CHARS = 300
 
@@ -52,7 +54,7 @@ def totals(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The session's model calls, summed over ``entries``: ``traces`` (live plus
     replayed), ``live``, ``replayed``, ``recorded``, ``tokens`` (``None`` when no
     trace reported its usage), ``seconds`` in live calls, and the count of each
-    outcome (``outcomes``)."""
+    outcome (``outcomes``, in :data:`OUTCOMES` order)."""
     out: dict[str, Any] = {"live": 0, "replayed": 0, "recorded": 0, "tokens": None, "seconds": 0.0, "outcomes": {}}
     for entry in entries:
         calls = entry["data"].get("calls") or {}
@@ -62,6 +64,7 @@ def totals(entries: list[dict[str, Any]]) -> dict[str, Any]:
             out["tokens"] = (out["tokens"] or 0) + calls["tokens"]
         out["outcomes"][entry["outcome"]] = out["outcomes"].get(entry["outcome"], 0) + 1
     out["traces"] = out["live"] + out["replayed"]
+    out["outcomes"] = {k: out["outcomes"][k] for k in OUTCOMES if k in out["outcomes"]}
     return out
 
 

@@ -82,7 +82,7 @@ def _header(entries: list[dict[str, Any]], title: str) -> Block:
     from .collect import totals
 
     t = totals(entries)
-    outcomes = " · ".join(f"{ICONS.get(k, '')} {n} {k}" for k, n in sorted(t["outcomes"].items()))
+    outcomes = " · ".join(f"{ICONS.get(k, '')} {n} {k}" for k, n in t["outcomes"].items())
     tokens = "tokens not reported" if t["tokens"] is None else f"{t['tokens']:,} tokens"
     return Block([f"## {title}", "",
                   f"**{outcomes or 'no reasoning tests'}** — {t['traces']} traces ({t['live']} live, "
