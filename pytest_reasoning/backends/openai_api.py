@@ -100,7 +100,11 @@ class OpenAIBackend(Backend):
             answers 401; default: the key's own ``source`` (an
             :class:`~.profiles.EnvKey`), else every place a key may come from.
         timeout: seconds a request may take in all (for a stream, from the request to
-            its last chunk), and the most the server may stay silent.
+            its last chunk); for a request that is not streamed, also the most the
+            server may stay silent.
+        stream_idle_timeout: seconds a stream may stay silent, before its first chunk
+            and between chunks (a server that stops sending but keeps the connection
+            open fails after this, not after ``timeout``).
         max_retries: retries on 429, 5xx and connection errors (the client's
             back-off, honouring ``Retry-After``).
         concurrency: requests in flight at once in :meth:`run` (threads sharing one
@@ -117,6 +121,8 @@ class OpenAIBackend(Backend):
         Setting("api_key", "API key (default: $<BACKEND>_API_KEY; $OPENAI_API_KEY for openai and servers you "
                 "run); never read from files", ini=False, marker=False),
         Setting("timeout", "seconds an API call may take in all (default 600)", number(float), 600.0),
+        Setting("stream_idle_timeout", "seconds a stream may stay silent, before its first chunk and between "
+                "chunks (default 60)", number(float), 60.0),
         Setting("max_retries", "retries on 429/5xx/connection errors (default 2)", count, 2),
         Setting("concurrency", "API calls in flight at once (default 16)", number(int), 16),
     )
@@ -149,6 +155,7 @@ class OpenAIBackend(Backend):
         api_key: str | None = None,
         key_source: str | None = None,
         timeout: float = 600.0,
+        stream_idle_timeout: float = 60.0,
         max_retries: int = 2,
         concurrency: int = 16,
     ):
@@ -161,6 +168,7 @@ class OpenAIBackend(Backend):
         self.api_key = api_key or "EMPTY"
         self.key_source = (key_source or getattr(api_key, "source", None)) if api_key else None
         self.timeout, self.max_retries, self.concurrency = timeout, max_retries, concurrency
+        self.stream_idle_timeout = stream_idle_timeout
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -219,27 +227,7 @@ class OpenAIBackend(Backend):
         chunks: list[Any] = []
         try:
             if kw["stream"]:
-                with self.client.chat.completions.create(**kw) as stream:  # closed on every way out
-                    for chunk in stream:
-                        chunks.append(chunk.to_dict(mode="json", exclude_unset=True))
-                        if time.perf_counter() - start > self.timeout:  # the read timeout is per chunk
-                            raise BackendError(
-                                f"the {self.name} stream from {self.base_url} was still running after "
-                                f"{self.timeout:g} s ({len(chunks)} chunks); raise --reasoning-timeout or lower "
-                                "max_tokens; nothing was recorded"
-                            )
-                if not chunks:
-                    raise BackendError(
-                        f"the {self.name} server at {self.base_url} answered the streamed request with no "
-                        "stream events (not an event stream: is the base URL that of the API?); nothing was recorded"
-                    )
-                if not any(
-                    c.get("finish_reason") is not None for chunk in chunks for c in chunk.get("choices") or []
-                ):
-                    raise BackendError(
-                        f"the {self.name} stream from {self.base_url} ended before a finish_reason "
-                        f"({len(chunks)} chunks; connection cut?); nothing was recorded"
-                    )
+                self._stream(kw, start, chunks)
                 return RawResponse("openai.chat.completion.chunks", chunks, time.perf_counter() - start, version)
             response = self.client.chat.completions.create(**kw)
             if not hasattr(response, "to_dict"):  # a 200 that is not JSON (a proxy's HTML page): the client gives str
@@ -253,17 +241,63 @@ class OpenAIBackend(Backend):
         except openai.APIError as e:
             if chunks:  # the stream had started: not "cannot reach" / "did not answer"
                 raise BackendError(self._explain_broken_stream(e, len(chunks))) from None
-            raise BackendError(self._explain(e)) from None
+            raise BackendError(self._explain(e, stream=kw["stream"])) from None
         except ValueError as e:  # malformed JSON or SSE from the server
             text = " ".join(f"the {self.name} server at {self.base_url} sent a malformed response: {e}".split())
             raise BackendError(redact_text(text, [self.api_key])) from None
+
+    @property
+    def _idle_limited(self) -> bool:
+        """Whether a silent stream is stopped by :attr:`stream_idle_timeout` (shorter
+        than the total :attr:`timeout`) rather than by the total."""
+        return self.stream_idle_timeout < self.timeout
+
+    def _stream(self, kw: dict[str, Any], start: float, chunks: list[Any]) -> None:
+        """Read a streamed request's chunks into ``chunks`` (as dicts).  The read
+        timeout is the idle limit, so a server that stops sending but keeps the
+        connection open fails within :attr:`stream_idle_timeout`; the total deadline
+        is checked at each chunk.
+
+        Raises:
+            BackendError: past the total deadline, no stream events at all, or a
+                stream that did not end (cut before a finish reason; see
+                :func:`~pytest_reasoning.wire.stream_ended`).
+            openai.APIError: from the client (explained by the caller).
+        """
+        import openai
+
+        from ..wire import stream_ended
+
+        limits = openai.Timeout(self.timeout, read=min(self.stream_idle_timeout, self.timeout))
+        with self.client.chat.completions.create(**kw, timeout=limits) as stream:  # closed on every way out
+            for chunk in stream:
+                chunks.append(chunk.to_dict(mode="json", exclude_unset=True))
+                if time.perf_counter() - start > self.timeout:  # the read timeout is per chunk
+                    raise BackendError(
+                        f"the {self.name} stream from {self.base_url} was still running after "
+                        f"{self.timeout:g} s ({len(chunks)} chunks); raise --reasoning-timeout or lower "
+                        "max_tokens; nothing was recorded"
+                    )
+        if not chunks:
+            raise BackendError(
+                f"the {self.name} server at {self.base_url} answered the streamed request with no "
+                "stream events (not an event stream: is the base URL that of the API?); nothing was recorded"
+            )
+        if not stream_ended(chunks):
+            raise BackendError(
+                f"the {self.name} stream from {self.base_url} ended before a finish_reason "
+                f"({len(chunks)} chunks; connection cut?); nothing was recorded"
+            )
 
     def _explain_broken_stream(self, error: Any, received: int) -> str:
         """One line for a stream that broke after ``received`` chunks (the openai client
         does not retry once a response has started)."""
         import openai
 
-        if isinstance(error, openai.APITimeoutError):
+        if isinstance(error, openai.APITimeoutError) and self._idle_limited:
+            why = (f"timed out: no data for {self.stream_idle_timeout:g} s between chunks, the stream idle limit; "
+                   "raise --reasoning-stream-idle-timeout or check the server")
+        elif isinstance(error, openai.APITimeoutError):
             why = f"timed out: no data for {self.timeout:g} s; raise --reasoning-timeout or check the server"
         elif isinstance(error, openai.APIConnectionError):
             why = f"connection lost: {error.__cause__ or error}"
@@ -280,12 +314,17 @@ class OpenAIBackend(Backend):
             return f"{where} wants an API key (401) and none was sent; set {places}"
         return f"{where} rejected the API key (401); check {self.key_source or places}"
 
-    def _explain(self, error: Any) -> str:
-        """One line saying what went wrong and what to do, with secrets redacted."""
+    def _explain(self, error: Any, stream: bool = False) -> str:
+        """One line saying what went wrong and what to do, with secrets redacted
+        (``stream``: the request was streamed, so a timeout is the idle limit's where
+        that is the shorter)."""
         import openai
 
         where = f"the {self.name} server at {self.base_url}"
-        if isinstance(error, openai.APITimeoutError):
+        if isinstance(error, openai.APITimeoutError) and stream and self._idle_limited:
+            text = (f"{where} sent no stream data within {self.stream_idle_timeout:g} s, the stream idle limit; "
+                    "raise --reasoning-stream-idle-timeout or check the server")
+        elif isinstance(error, openai.APITimeoutError):
             text = f"{where} did not answer within {self.timeout:g} s; raise --reasoning-timeout or check the server"
         elif isinstance(error, openai.APIConnectionError):
             text = f"cannot reach {where} ({error.__cause__ or error}); is it running? set --reasoning-base-url"

@@ -30,7 +30,7 @@ from .chat import REASONING_FIELDS
 from .framing import as_dict, body_dict, chunk_dicts
 
 __all__ = [
-    "trace_from_openai", "trace_from_openai_stream", "as_dict", "REASONING_FIELDS",
+    "trace_from_openai", "trace_from_openai_stream", "stream_ended", "as_dict", "REASONING_FIELDS",
     "TRUNCATING_FINISH_REASONS", "NOT_FINISHED", "MISTRAL_THINK_TAGS", "HARMONY_STARTS", "ANTHROPIC_EVENTS",
 ]
 
@@ -103,7 +103,9 @@ def trace_from_openai_stream(
     empty ``choices``; Moonshot puts it in the choice); ``model`` from the first
     chunk that names one; ``finish_reason`` from the last chunk that sets one.  A
     stream that ended without any ``finish_reason`` is marked ``truncated`` (it was
-    cut off).  Native stream lines of Ollama (``message`` / ``response`` deltas,
+    cut off), unless its last chunk reported usage and no text (it ended: see
+    :func:`stream_ended`); one whose reasoning never closed (no answer) and that
+    sent no finish reason is ``truncated`` too.  Native stream lines of Ollama (``message`` / ``response`` deltas,
     ``done``) and DashScope (``output.choices[].message`` with incremental output)
     are read as deltas, as are typed events of the OpenAI Responses API (a final
     ``response.completed`` object wins) and of Anthropic-compatible Messages
@@ -121,3 +123,20 @@ def trace_from_openai_stream(
         if acc.closed:
             break
     return acc.trace(messages=messages, params=params, backend=backend, latency_s=latency_s)
+
+
+def stream_ended(chunks: Iterable[Any] | str | bytes) -> bool:
+    """Whether a stream's chunks end as a whole stream does: some chunk sent a finish
+    reason, or the last chunk reported usage without adding text (Snowflake Cortex
+    sends a usage chunk and ``[DONE]`` but never a finish reason).  ``False`` for a
+    stream cut before its end.  ``chunks`` as in :func:`trace_from_openai_stream`.
+
+    Raises:
+        ValueError: as :func:`trace_from_openai_stream`.
+    """
+    acc = Accumulator(stream=True)
+    for chunk in chunk_dicts(chunks):
+        any(read(chunk, acc) for read in CHUNK_READERS)
+        if acc.closed:
+            break
+    return acc.ended

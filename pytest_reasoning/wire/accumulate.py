@@ -176,8 +176,8 @@ class Accumulator:
     :meth:`add` holding the whole message, so bodies and streams share every rule.
 
     Attributes:
-        stream: ``True`` while reading a stream: a stream that ended without a
-            finish reason is ``truncated``; empty envelope values say nothing; an
+        stream: ``True`` while reading a stream: a stream that was cut (see
+            :attr:`ended`) is ``truncated``; empty envelope values say nothing; an
             error is kept as its message (a body keeps its ``error`` as sent).
         closed: set by a reader that has seen the last chunk worth reading (the
             final object of a Responses stream); the caller stops there.
@@ -199,6 +199,15 @@ class Accumulator:
         self._finish: Any = None
         self._envelope: dict[str, Any] = {}
         self._usage: Any = None
+        self._usage_last = False  # the last chunk reported usage and no text
+
+    @property
+    def ended(self) -> bool:
+        """Whether what was read ends as a whole response does: a finish reason came,
+        or the last chunk reported usage without adding text (Snowflake Cortex streams
+        a usage chunk and ``[DONE]`` but never a finish reason).  A stream that did
+        not end was cut."""
+        return self._finish is not None or self._usage_last
 
     def envelope(self, obj: Mapping[str, Any], *, adds: bool = False) -> None:
         """Read what a body, chunk or message object says around the message: its
@@ -218,6 +227,7 @@ class Accumulator:
             self._usage = {**(self._usage if isinstance(self._usage, Mapping) else {}), **raw}
         elif raw:
             self._usage = raw
+        self._usage_last = bool(raw)
 
     def add(self, message: Mapping[str, Any], finish_reason: Any = None) -> None:
         """Add one message part: the :data:`MESSAGE_FIELDS` it sets (``None`` values are
@@ -227,6 +237,7 @@ class Accumulator:
             value = message.get(name)
             if value is not None:
                 values.append(value)
+                self._usage_last = self._usage_last and value in ("", [])
         if finish_reason not in NOT_FINISHED:
             self._finish = finish_reason
 
@@ -244,7 +255,12 @@ class Accumulator:
     ) -> Trace:
         """The :class:`Trace` of all that was read; ``messages``, ``params``,
         ``backend`` (default ``"openai-compatible"``) and ``latency_s`` are kept
-        as given."""
+        as given.
+
+        ``truncated`` when the finish reason is one of
+        :data:`TRUNCATING_FINISH_REASONS`, when a stream was cut (it did not
+        :attr:`end <ended>`), and when no finish reason came and the reasoning never
+        closed: reasoning but an empty or ``null`` content (an incomplete reply)."""
         message = self.message()
         reasoning, answer, source = _reasoning_and_answer(message)
         finish = None if self._finish is None else str(self._finish)
@@ -266,7 +282,8 @@ class Accumulator:
             usage=usage_from(self._usage),
             finish_reason=finish,
             truncated=(finish is not None and finish.lower() in TRUNCATING_FINISH_REASONS)
-            or (self.stream and self._chunks > 0 and finish is None),
+            or (self._chunks > 0 and finish is None and (
+                (self.stream and not self.ended) or bool(reasoning.strip() and not answer.strip()))),
             latency_s=latency_s,
             reasoning_source=self.source_names.get(source, source) if source else None,
             extra=extra,
