@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .text.detours import Detour, DetourHit, count_hesitations, find_term, normalize, normalize_pattern
+from .text.detours import Detour, DetourHit, find_term, hesitation_counts, normalize, normalize_pattern
 from .trace import Trace
 from .verdicts import Verdict
 
@@ -226,7 +226,8 @@ def assert_answer(
         raise ValueError("assert_answer needs equals=, contains=, regex=, schema= or predicate=")
     norm = normalize if normalize_text else (lambda s: s)
     answer = trace.answer or ""
-    shown = _excerpt(answer) if answer else "(empty answer)"
+    shown = _excerpt(answer) if answer else "(no answer: the reasoning never closed)" if _unclosed(trace) \
+        else "(empty answer)"
     failures, expected = [], []
     if equals is not None:
         options = _options(equals)
@@ -373,6 +374,47 @@ def assert_reasoning_path(trace: Trace, steps: Sequence[str | Sequence[str]]) ->
     trace.checks.record(Verdict("path", " -> ".join(labels), True))
 
 
+def _unclosed(trace: Trace) -> bool:
+    """The trace has reasoning but no answer, and no finish reason came: the reasoning
+    never closed and the response is incomplete."""
+    return trace.truncated and trace.finish_reason is None and bool(trace.reasoning) and not trace.answer
+
+
+def _truncation(trace: Trace) -> str:
+    """Why a truncated trace fails the budget."""
+    if _unclosed(trace):
+        return "no answer: the reasoning never closed (no finish_reason came: the response is incomplete)"
+    inside = " inside the thinking" if not trace.answer else ""
+    return f"generation was truncated (finish_reason={trace.finish_reason!r}){inside}"
+
+
+def _hesitations(reasoning: str, most: int, markers: Sequence[str] | None) -> tuple[bool, str]:
+    """Whether the hesitation markers are within ``most``, and the failure line naming
+    each marker that matched."""
+    counts = hesitation_counts(reasoning, markers)
+    count, which = sum(counts.values()), ", ".join(f"{m!r} ×{n}" for m, n in counts.items())
+    plural = "s" * (count != 1)
+    return count <= most, f"reasoning has {count} hesitation marker{plural} > max_hesitations={most} ({which})"
+
+
+def _share(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"assert_reasoning_budget({name}={value!r}): use a share in [0, 1], e.g. 0.2")
+    return float(value)
+
+
+def _after_answer(trace: Trace, most: float, terms: Any, path: Any) -> tuple[bool, str]:
+    """Whether the share of the reasoning after the answer was first reached is within
+    ``most`` (a reasoning that never names the answer spent nothing after it), and
+    the failure line."""
+    if terms is None and not path:
+        raise ValueError("assert_reasoning_budget(max_after_answer=...) needs answer_terms=[...] "
+                         "(or path=[...], whose last step is the answer)")
+    at = trace.answer_reached_at(_options(path[-1]) if terms is None else terms)
+    after = at.after if at else 0.0
+    return after <= most, f"reasoning went on for {after:.0%} after {at} > max_after_answer={most:g}"
+
+
 @_sampled("budget")
 def assert_reasoning_budget(
     trace: Trace,
@@ -381,6 +423,10 @@ def assert_reasoning_budget(
     max_chars: int | None = None,
     max_hesitations: int | None = None,
     hesitation_markers: Sequence[str] | None = None,
+    max_off_path: float | None = None,
+    max_after_answer: float | None = None,
+    path: Sequence[str | Sequence[str]] | None = None,
+    answer_terms: str | Sequence[str] | None = None,
     allow_truncated: bool = False,
 ) -> None:
     """Assert the reasoning stays in budget.
@@ -392,21 +438,38 @@ def assert_reasoning_budget(
         max_hesitations: most hesitation markers (see
             :data:`~pytest_reasoning.text.detours.DEFAULT_HESITATION_MARKERS`).
         hesitation_markers: replaces the default marker list.
-        allow_truncated: unless ``True``, a truncated trace fails.
+        max_off_path: most share (in ``[0, 1]``, by characters) of the reasoning in
+            sentences that leave the question's path
+            (:meth:`Trace.off_path <pytest_reasoning.Trace.off_path>`, anchored on
+            the prompt, ``path`` and the answer).
+        max_after_answer: most share (in ``[0, 1]``) of the reasoning after the
+            sentence that first names the final answer
+            (:meth:`Trace.answer_reached_at <pytest_reasoning.Trace.answer_reached_at>`;
+            Chen et al.'s outcome efficiency, arXiv 2412.21187, is one minus it).
+        path: the path's steps, as for :func:`assert_reasoning_path`: anchors for
+            ``max_off_path``; its last step is the answer for ``max_after_answer``.
+        answer_terms: the final answer, or a list of alternatives, for
+            ``max_after_answer`` (default: ``path``'s last step).
+        allow_truncated: unless ``True``, a truncated trace fails (one whose reasoning
+            never closed fails with "no answer: the reasoning never closed").
+
+    Each limit given is recorded as a budget verdict (``"off path <= 0.2"``,
+    ``"after answer <= 0.5"``, ...), so snapshots show it.
 
     Raises:
         AssertionError: a limit was exceeded, or the trace was truncated.
+        ValueError: a share outside ``[0, 1]``, or ``max_after_answer`` without
+            ``answer_terms`` or ``path``.
     """
     __tracebackhide__ = True
     reasoning = trace.reasoning or ""
     failures, verdict = [], {}
+    for name, share in (("max_off_path", max_off_path), ("max_after_answer", max_after_answer)):
+        if share is not None:
+            _share(name, share)
     if not allow_truncated:
         verdict["not truncated"] = not trace.truncated
-        if trace.truncated:
-            failures.append(
-                f"generation was truncated (finish_reason={trace.finish_reason!r})"
-                + (" inside the thinking" if not trace.answer else "")
-            )
+        failures += [_truncation(trace)] if trace.truncated else []
     if max_tokens is not None:
         used = trace.usage.reasoning_tokens
         verdict[f"tokens <= {max_tokens}"] = used is not None and used <= max_tokens
@@ -419,10 +482,18 @@ def assert_reasoning_budget(
         if len(reasoning) > max_chars:
             failures.append(f"reasoning has {len(reasoning)} characters > max_chars={max_chars}")
     if max_hesitations is not None:
-        count = count_hesitations(reasoning, hesitation_markers)
-        verdict[f"hesitations <= {max_hesitations}"] = count <= max_hesitations
-        if count > max_hesitations:
-            failures.append(f"reasoning has {count} hesitation markers > max_hesitations={max_hesitations}")
+        passed, line = _hesitations(reasoning, max_hesitations, hesitation_markers)
+        verdict[f"hesitations <= {max_hesitations}"] = passed
+        failures += [] if passed else [line]
+    if max_off_path is not None:
+        found = trace.off_path(path or ())
+        verdict[f"off path <= {max_off_path:g}"] = found.share <= max_off_path
+        if found.share > max_off_path:
+            failures += [f"reasoning is {found.summary()} > max_off_path={max_off_path:g}", *found.explain()]
+    if max_after_answer is not None:
+        passed, line = _after_answer(trace, max_after_answer, answer_terms, path)
+        verdict[f"after answer <= {max_after_answer:g}"] = passed
+        failures += [] if passed else [line]
     for label, passed in verdict.items():
         trace.checks.record(Verdict("budget", label, passed))
     if failures:

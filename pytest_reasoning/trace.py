@@ -183,3 +183,29 @@ class Trace:
         from .text.sentences import split_sentences
 
         return split_sentences(self.reasoning)
+
+    def off_path(self, path: Any = (), **options: Any) -> Any:
+        """The reasoning's sentences that leave the question's path, and their share
+        of the reasoning by characters (an
+        :class:`~pytest_reasoning.text.offpath.OffPath`).  Anchored on the user
+        messages, ``path``'s concepts (steps as for ``assert_reasoning_path``) and the
+        answer; ``options``: ``answer=`` (texts or terms replacing the trace's answer),
+        ``anchors=``, ``threshold=`` of :func:`~pytest_reasoning.text.offpath.off_path`.
+        Reads only."""
+        from .text.offpath import off_path
+
+        answer = options.pop("answer", None)
+        prompt = [str(m.get("content") or "") for m in self.messages if m.get("role") == "user"]
+        answer = [self.answer] if answer is None else [answer] if isinstance(answer, str) else list(answer)
+        return off_path(self.reasoning, prompt=prompt, path=path, answer=answer, **options)
+
+    def answer_reached_at(self, terms: Any, count_tokens: Any = None) -> Any:
+        """Where the final answer (``terms``: it, or a list of alternatives) first
+        appears in the reasoning: an
+        :class:`~pytest_reasoning.text.offpath.AnswerPosition` (sentence index,
+        fraction of the characters and, with ``count_tokens``, of the tokens; its
+        ``after`` is the share spent after it), or ``None`` when the reasoning never
+        names it.  Reads only."""
+        from .text.offpath import answer_reached_at
+
+        return answer_reached_at(self.reasoning, terms, count_tokens=count_tokens)

@@ -89,7 +89,8 @@ def test_thinking_parts_that_differ_from_the_field_are_kept():
 
 # -- the property: every character that is not a tag or whitespace is kept ----------------
 # The field's and the content's letters differ, so no draw makes the content repeat the field.
-FIELD_TEXT = st.lists(st.sampled_from(["a", "b", " ", "\n", "。", "テキサス", "<think>", "</think>"]), max_size=8).map("".join)
+FIELD_TEXT = st.lists(st.sampled_from(["a", "b", " ", "\n", "。", "テキサス", "<think>", "</think>"]),
+                      max_size=8).map("".join)
 CONTENT_TEXT = st.lists(st.sampled_from(["x", "y", " ", "\n\n", ".", "オースティン", "é", "<think>", "</think>"]),
                         max_size=10).map("".join)
 TAGS = ("<think>", "</think>")
@@ -112,7 +113,8 @@ def pieces(data, text: str) -> list[str]:
        st.sampled_from(["stop", "length"]))
 def test_every_character_of_field_and_content_ends_up_in_reasoning_or_answer(data, field, reasoning, content, finish):
     body = trace_from_openai(completion({field: reasoning, "content": content}, finish_reason=finish))
-    chunks = [chunk({field: p}) for p in pieces(data, reasoning)] + [chunk({"content": p}) for p in pieces(data, content)]
+    chunks = [chunk({field: p}) for p in pieces(data, reasoning)]
+    chunks += [chunk({"content": p}) for p in pieces(data, content)]
     streamed = trace_from_openai_stream([*chunks, chunk({}, finish_reason=finish)])
     for trace in (body, streamed):
         assert letters(trace.reasoning) + letters(trace.answer) == letters(reasoning) + letters(content)

@@ -84,7 +84,8 @@ def stalling():
 
 def _run(url, **kw):
     backend = OpenAIBackend("vllm", "m", base_url=url, max_retries=0, **kw)
-    request = Request("vllm", "m", ({"role": "user", "content": "capital of the state with Dallas?"},), {"stream": True})
+    messages = ({"role": "user", "content": "capital of the state with Dallas?"},)
+    request = Request("vllm", "m", messages, {"stream": True})
     start = time.perf_counter()
     with pytest.raises(BackendError) as info:
         backend.run([request])

@@ -24,6 +24,7 @@ __all__ = [
     "find_detours",
     "find_term",
     "count_hesitations",
+    "hesitation_counts",
     "DEFAULT_HESITATION_MARKERS",
 ]
 
@@ -220,14 +221,29 @@ def find_term(text: str, term: str, start: int = 0) -> DetourHit | None:
     return None
 
 
+def hesitation_counts(text: str, markers: Iterable[str] | None = None) -> dict[str, int]:
+    """How often each hesitation marker occurs in ``text``, non-overlapping (the
+    longest marker wins where two overlap): ``{marker as given: count}`` for the
+    markers found, in order of first occurrence.  ``markers`` defaults to
+    :data:`DEFAULT_HESITATION_MARKERS`; markers that normalise alike count together,
+    under the first one given."""
+    markers = DEFAULT_HESITATION_MARKERS if markers is None else tuple(markers)
+    spelled: dict[str, str] = {}
+    for marker in markers:
+        if marker.strip():
+            spelled.setdefault(normalize(marker), marker)
+    if not text or not spelled:
+        return {}
+    regex = re.compile("|".join(_term_regex(m) for m in sorted(spelled, key=len, reverse=True)))
+    counts: dict[str, int] = {}
+    for match in regex.finditer(normalize(text)):
+        marker = spelled[match.group(0)]
+        counts[marker] = counts.get(marker, 0) + 1
+    return counts
+
+
 def count_hesitations(text: str, markers: Iterable[str] | None = None) -> int:
     """Number of non-overlapping hesitation markers in ``text`` (longest marker wins
-    where two overlap).  ``markers`` defaults to :data:`DEFAULT_HESITATION_MARKERS`."""
-    markers = DEFAULT_HESITATION_MARKERS if markers is None else tuple(markers)
-    if not text or not markers:
-        return 0
-    ordered = sorted({normalize(m) for m in markers if m.strip()}, key=len, reverse=True)
-    if not ordered:
-        return 0
-    regex = re.compile("|".join(_term_regex(m) for m in ordered))
-    return sum(1 for _ in regex.finditer(normalize(text)))
+    where two overlap).  ``markers`` defaults to :data:`DEFAULT_HESITATION_MARKERS`;
+    :func:`hesitation_counts` says which matched."""
+    return sum(hesitation_counts(text, markers).values())
