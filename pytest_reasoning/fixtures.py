@@ -86,6 +86,7 @@ class ReasoningModel:
         self.setup = TestSetup.resolve(item, self.overrides)
         self.settings = self.setup.settings
         state.add_secret(self.settings.get("api_key"))  # also out of snapshots and failure messages
+        snapshot = "trace_snapshot" in getattr(item, "fixturenames", ())
         self.recorder = Recorder(
             state.cassette(self.setup.cassette),
             self.settings["record_mode"],
@@ -93,9 +94,10 @@ class ReasoningModel:
             rerun_hint=f"pytest '{command_line_id(item)}'",
             secrets=state.secrets,
             test=item.nodeid,
+            snapshot=snapshot,  # the hint to record it updates the snapshot too
         )
         self.snapshot_path = None  # named in assertion failures when the test has a trace snapshot
-        if "trace_snapshot" in getattr(item, "fixturenames", ()):
+        if snapshot:
             self.snapshot_path = shown(snapshot_file(item))
 
     @property

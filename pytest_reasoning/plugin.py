@@ -6,14 +6,18 @@ report carries, and clean-up.  Hooks only: the settings table lives in
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from . import report as reports
 from .backends.profiles import PROVIDERS
 from .fixtures import reasoning_model, trace_snapshot  # noqa: F401  (the fixtures pytest finds)
+from .pruning import USAGE, WORKER_KEY, RecordingUsage
 from .redaction import is_secret
 from .reports.collect import ReportCollector
 from .session import STATE, SessionState
+from .settings.kinds import flag
 from .settings.table import MARKER, SETTINGS, resolve, validate_config, validate_marker
 from .snapshots import match_mirrored_paths, treat_as_not_run, undo_patches
 
@@ -25,7 +29,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """``--reasoning-<key>`` options and ``reasoning_<key>`` ini keys for each setting."""
     group = parser.getgroup("reasoning", "reasoning model prompt tests (pytest-reasoning)")
     for s in SETTINGS.values():
-        group.addoption(s.option, dest=s.dest, default=None, help=s.help)
+        switch = {"action": "store_const", "const": "true"} if s.check is flag and s.default is False else {}
+        group.addoption(s.option, dest=s.dest, default=None, help=s.help, **switch)  # opt-in switches: bare
         if s.ini:
             parser.addini(s.dest, s.help, default=None)
 
@@ -41,6 +46,8 @@ def pytest_configure(config: pytest.Config) -> None:
     match_mirrored_paths(config)
     keys = [resolve(config, "api_key"), *(p.key() for p in PROVIDERS.values())]
     config.stash[STATE] = SessionState(tuple(dict.fromkeys(k for k in keys if is_secret(k))))
+    config.stash[USAGE] = RecordingUsage(config)
+    config.pluginmanager.register(RecordingUsageHooks(config.stash[USAGE]), "reasoning-recording-usage")
     config.pluginmanager.register(KeepSnapshotsOfFailedTests(config), "reasoning-keep-snapshots")
     collector = ReportCollector(config, resolve(config, "report"), resolve(config, "html"))
     config.pluginmanager.register(ReasoningReports(collector), "reasoning-reports")
@@ -69,6 +76,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash[STATE]
     state.items = list(session.items)
     state.open_cassettes(state.items)
+    session.config.stash[USAGE].collected(state.items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker hands its recording usage to the controller; the controller (or a
+    run without workers) reports unused recordings and prunes them if asked."""
+    config = session.config
+    if USAGE not in config.stash:
+        return
+    usage = config.stash[USAGE]
+    usage.gather(config.stash[STATE].cassettes)
+    if hasattr(config, "workerinput"):
+        config.workeroutput[WORKER_KEY] = usage.to_output()
+    else:
+        usage.finish(prune=bool(resolve(config, "prune")))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -111,6 +133,25 @@ class KeepSnapshotsOfFailedTests:
             treat_as_not_run(self.config, report.nodeid)
 
 
+class RecordingUsageHooks:
+    """What proves recordings unused (``pruning.py``): deselected tests, how each test
+    ended, and each pytest-xdist worker's part."""
+
+    def __init__(self, usage: RecordingUsage) -> None:
+        self.usage = usage
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.usage.deselected(items)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.usage.report(report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        output = getattr(node, "workeroutput", None) or {}
+        self.usage.merge(None if error else output.get(WORKER_KEY))
+
+
 class ReasoningReports:
     """The report files and the session's closing line (``reports/collect.py``): each
     test report with reasoning data is kept (on the controller, every worker's), the
@@ -143,6 +184,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if lines:
         terminalreporter.write_sep("-", "reasoning samples")
         for line in lines:
+            terminalreporter.write_line(line)
+    recordings = terminalreporter.config.stash[USAGE].lines if USAGE in terminalreporter.config.stash else []
+    if recordings:  # unused recordings, pruning (pruning.py)
+        terminalreporter.write_sep("-", "reasoning recordings")
+        for line in recordings:
             terminalreporter.write_line(line)
 
 

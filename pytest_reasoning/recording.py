@@ -6,6 +6,12 @@ holding, for each call, the request (backend, model, identity,
 messages, params; never credentials or URLs) and the response in the provider's own
 wire format (see :class:`~pytest_reasoning.backends.RawResponse`), so a replay runs
 the same parser as a live call.  Writes are atomic and redacted.
+
+A local model known by its content (``identity["model"]``, see
+:meth:`~pytest_reasoning.backends.local.LocalBackend.identity_for`) is keyed on that
+content, its path as written kept only as a label (:func:`recording_key`); recordings
+made before that (keyed on the path) are still found by the path.  Re-recording an
+unchanged answer keeps the recording as it was, byte for byte (:func:`same_response`).
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from typing import Any
 
 from .backends.base import BackendError, RawResponse, Request, canonical_json, to_trace
 from .files import atomic_write_text
+from .recording_keys import VOLATILE_FIELDS, content_identified, path_key, recording_key, same_response
 from .redaction import REDACTED, redact, redact_chunks
 
-__all__ = ["dump_cassette", "Cassette", "CassetteError", "MissingRecording", "Recorder", "CASSETTE_FORMAT", "CASSETTE_VERSION"]
+__all__ = ["dump_cassette", "Cassette", "CassetteError", "MissingRecording", "Recorder", "CASSETTE_FORMAT",
+           "CASSETTE_VERSION", "backend_and_model", "recording_key", "path_key", "same_response", "VOLATILE_FIELDS"]
 
 CASSETTE_FORMAT = "pytest-reasoning-cassette"
 CASSETTE_VERSION = 1
@@ -105,6 +113,14 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def backend_and_model(backend: str, model: str) -> str:
+    """``backend/model`` for messages; ``backend (model)`` when the model is written as
+    a path (``transformers (/tmp/m)``, never ``transformers//tmp/m``)."""
+    if model.startswith(("/", "~", ".", "\\")) or ":" in model[:3]:
+        return f"{backend} ({model})"
+    return f"{backend}/{model}"
+
+
 def _entry_key(stored: str, request: dict[str, Any]) -> str:
     """The key a recording is found under: the hash of its request as the file shows
     it, so a request edited by hand (or a key edited by hand) is found by what the
@@ -112,7 +128,7 @@ def _entry_key(stored: str, request: dict[str, Any]) -> str:
     was computed before redaction)."""
     if REDACTED in canonical_json(request):
         return stored
-    return Request.from_key_data(request).key()
+    return recording_key(Request.from_key_data(request))
 
 
 class Cassette:
@@ -124,7 +140,13 @@ class Cassette:
     Attributes:
         path: the file.
         existed: whether the file held recordings when first read.
-        interactions: ``{key: {"request": ..., "response": ...}}``.
+        interactions: ``{key: {"request": ..., "response": ..., "tests": [...]}}``.
+        used: ``{key: {node id, ...}}``: the recordings this process replayed or
+            recorded, and for which tests.
+        bypassed: a call of this cassette's tests ran in record mode ``off``.
+        recorded: something was recorded this session (written or unchanged).
+        by_path: how many replays found a recording by its model path only (recorded
+            before local models were known by their content).
 
     Raises:
         CassetteError: on first read, if the file is not a cassette this version reads.
@@ -134,11 +156,16 @@ class Cassette:
         self.path = Path(path)
         self._interactions: dict[str, dict[str, Any]] | None = None
         self._new: dict[str, dict[str, Any]] = {}
+        self._paths: dict[str, list[str]] | None = None
         self.existed = False
+        self.used: dict[str, set[str]] = {}
+        self.bypassed = self.recorded = False
+        self.by_path = 0
 
     @property
     def interactions(self) -> dict[str, dict[str, Any]]:
-        """``{key: {"request": ..., "response": ...}}``, read from the file on first use.
+        """``{key: {"request": ..., "response": ..., "tests": [...]}}``, read from the
+        file on first use.
 
         Raises:
             CassetteError: the file is not a cassette this version reads.
@@ -191,20 +218,60 @@ class Cassette:
                 ) from None
         return out
 
-    def lookup(self, request: Request) -> RawResponse | None:
-        """The recorded response for ``request``, or ``None``."""
-        entry = self.interactions.get(request.key())
-        return RawResponse.from_dict(entry["response"]) if entry else None
+    def _by_path(self, request: Request) -> list[str]:
+        """Keys of the recordings whose request has ``request``'s :func:`path_key`."""
+        if self._paths is None:
+            self._paths = {}
+            for key, entry in self.interactions.items():
+                try:
+                    self._paths.setdefault(path_key(Request.from_key_data(entry["request"])), []).append(key)
+                except (KeyError, TypeError, ValueError):
+                    continue
+        return self._paths.get(path_key(request), [])
+
+    def find(self, request: Request) -> str | None:
+        """The key of ``request``'s recording, or ``None``: by :func:`recording_key`;
+        for a model known by its content, else by its path among recordings made
+        before content identity (counted in :attr:`by_path`); for a local model folder
+        not on this machine, by its path among recordings of any content when exactly
+        one matches."""
+        key = recording_key(request)
+        if key in self.interactions:
+            return key
+        content = content_identified(request)
+        found = [k for k in self._by_path(request)
+                 if content_identified(Request.from_key_data(self.interactions[k]["request"])) != content]
+        if content and found:
+            self.by_path += 1
+            return found[0]
+        return found[0] if len(found) == 1 else None
+
+    def lookup(self, request: Request, test: str | None = None) -> RawResponse | None:
+        """The recorded response for ``request``, or ``None``; a found recording is
+        noted in :attr:`used` for ``test``."""
+        key = self.find(request)
+        if key is None:
+            return None
+        self.used.setdefault(key, set()).update([test] if test else [])
+        return RawResponse.from_dict(self.interactions[key]["response"])
 
     def record(
         self, request: Request, response: RawResponse, secrets: tuple[str, ...] = (), test: str | None = None
     ) -> None:
         """Add (or replace) the recording of ``request``, redacted, naming ``test`` (a
-        node id) among the tests that make it; written by :meth:`save`."""
+        node id) among the tests that make it; written by :meth:`save`.  A recording
+        whose answer is unchanged (:func:`same_response`) is kept as it was."""
+        key = recording_key(request)
         entry = {"request": redact(request.key_data(), secrets), "response": redacted(response, secrets).to_dict()}
-        known = self.interactions.get(request.key(), {}).get("tests", [])
-        entry["tests"] = sorted({*known, *([test] if test else [])})
-        self.interactions[request.key()] = self._new[request.key()] = entry
+        old = self.interactions.get(key)
+        if old is not None and same_response(old["response"], entry["response"]):
+            entry = {"request": old["request"], "response": old["response"]}
+        entry["tests"] = sorted({*(old or {}).get("tests", []), *([test] if test else [])})
+        self.used.setdefault(key, set()).update([test] if test else [])
+        self.recorded = True
+        if entry != old:
+            self.interactions[key] = self._new[key] = entry
+            self._paths = None
 
     def nearest_difference(self, request: Request) -> str | None:
         """For a miss: which parts of the request differ from the closest recording
@@ -224,11 +291,29 @@ class Cassette:
         file is the same however the tests were distributed."""
         if not self._new:
             return
-        with _locked(self.path.parent):
-            merged = self._load()
-            for key, entry in self._new.items():  # tests that make a request add up across workers
+        new = self._new
+
+        def merge(merged: dict[str, dict[str, Any]]) -> None:
+            for key, entry in new.items():  # tests that make a request add up across workers
                 tests = sorted({*merged.get(key, {}).get("tests", []), *entry.get("tests", [])})
                 merged[key] = {**entry, "tests": tests}
+
+        self.rewrite(merge)
+        self._new = {}
+
+    def rewrite(self, change: Callable[[dict[str, dict[str, Any]]], None]) -> bool:
+        """Apply ``change`` to the recordings on disk (``{key: entry}``, edited in
+        place) under the folder's lock, and write the file atomically unless its text
+        stays the same (an unchanged cassette keeps its bytes).  Returns whether it
+        was written.
+
+        Raises:
+            CassetteError: the file on disk is unreadable.
+            OSError: it cannot be written.
+        """
+        with _locked(self.path.parent):
+            merged = self._load()
+            change(merged)
             ordered = sorted(merged.items(), key=lambda kv: (canonical_json(kv[1]["request"]), kv[0]))
             body = {
                 "format": CASSETTE_FORMAT,
@@ -236,8 +321,14 @@ class Cassette:
                 "interactions": [{"key": k, **{f: v[f] for f in ("tests", "request", "response") if v.get(f)}}
                                  for k, v in ordered],
             }
-            atomic_write_text(self.path, dump_cassette(body))
-        self._new.clear()
+            text = dump_cassette(body)
+            try:
+                if self.path.read_text(encoding="utf-8") == text:
+                    return False
+            except OSError:
+                pass
+            atomic_write_text(self.path, text)
+            return True
 
 
 class Recorder:
@@ -253,6 +344,8 @@ class Recorder:
             message).
         secrets: values to redact from recordings (the API key in use).
         test: the test's node id, written into the recordings it makes.
+        snapshot: the test takes a trace snapshot, so the commands that record it
+            for it also update its snapshot (``--snapshot-update``).
     """
 
     def __init__(
@@ -263,9 +356,11 @@ class Recorder:
         rerun_hint: str,
         secrets: tuple[str, ...] = (),
         test: str | None = None,
+        snapshot: bool = False,
     ):
         self.cassette, self.mode, self.test = cassette, mode, test
         self._live, self._hint, self._secrets = live, rerun_hint, secrets
+        self._update = " --snapshot-update" if snapshot else ""
 
     def run(self, requests: list[Request]) -> list[RawResponse]:
         """Responses for ``requests`` in order, replayed or live per the record mode.
@@ -276,11 +371,12 @@ class Recorder:
             BackendError: a live call failed (nothing is recorded for it).
         """
         if self.mode == "off":  # nothing kept, but what the test sees is redacted as a recording would be
+            self.cassette.bypassed = True
             return [redacted(raw, self._secrets) for raw in self._live(requests)]
         self.cassette.interactions  # load (and validate) before deciding anything
         replayable = self.mode != "all"
         may_record = self.mode in ("new_episodes", "all") or (self.mode == "once" and not self.cassette.existed)
-        out: list[RawResponse | None] = [self.cassette.lookup(r) if replayable else None for r in requests]
+        out: list[RawResponse | None] = [self.cassette.lookup(r, self.test) if replayable else None for r in requests]
         missing = [i for i, raw in enumerate(out) if raw is None]
         if missing and not may_record:
             raise MissingRecording(self._missing_message(requests[missing[0]]))
@@ -311,7 +407,7 @@ class Recorder:
                                    f"({_one_line(e)}); nothing was recorded") from None
         for i, raw in answered:
             self.cassette.record(requests[i], raw, self._secrets, self.test)
-            out[i] = self.cassette.lookup(requests[i])  # as recorded (redacted): the same trace a replay gives
+            out[i] = self.cassette.lookup(requests[i], self.test)  # as recorded (redacted): what a replay gives
 
     def unreadable_message(self, error: BaseException) -> str:
         """One line for a response the parser cannot read (a hand-edited or foreign
@@ -319,13 +415,13 @@ class Recorder:
         if self.mode == "off":
             return f"the response to this request cannot be read: {_one_line(error)}"
         return (f"a recording in {shown(self.cassette.path)} cannot be read ({_one_line(error)}); "
-                f"re-record it with: {self._hint} --reasoning-record-mode=all")
+                f"re-record it with: {self._hint} --reasoning-record-mode=all{self._update}")
 
     def _missing_message(self, request: Request) -> str:
         diff = self.cassette.nearest_difference(request)
         why = f" (closest recording differs in: {diff})" if diff else ""
         mode = "new_episodes" if self.cassette.existed else "once"
         return (
-            f"no recording for this {request.backend}/{request.model} request in {shown(self.cassette.path)}{why}; "
-            f"record it with: {self._hint} --reasoning-record-mode={mode}"
+            f"no recording for this {backend_and_model(request.backend, request.model)} request in {shown(self.cassette.path)}{why}; "
+            f"record it with: {self._hint} --reasoning-record-mode={mode}{self._update}"
         )

@@ -22,7 +22,9 @@ from .local import (
     first_line,
     load_causal_config,
     load_tokenizer,
+    local_files_only,
     out_of_memory_guard,
+    quiet_loading,
     require,
     resolve_device,
     resolve_dtype,
@@ -43,7 +45,10 @@ def load_local_model(
     """Load ``model`` (local directory or hub id) with ``AutoModelForCausalLM``.
 
     Order: cheap checks first (path, config is a causal LM, tokenizer with a chat
-    template, 4-bit only on CUDA), then the weights, then the adapter (PEFT).
+    template, 4-bit only on CUDA), then the weights, then the adapter (PEFT).  A local
+    folder, or a hub id while the hub cannot be reached, loads from local files only
+    (no half minute of retries); transformers' progress bars, logging below errors
+    and ``FutureWarning``s are quiet while it loads.
 
     Returns:
         a :class:`LocalModel` in eval mode on the resolved device, with
@@ -64,10 +69,11 @@ def load_local_model(
             "drop load_in_4bit on CPU or run on a GPU machine"
         )
     check_model_source(model)
-    load_causal_config(model)
-    tokenizer = load_tokenizer(model)
+    local_only = local_files_only(model)
+    load_causal_config(model, local_only)
+    tokenizer = load_tokenizer(model, local_only)
     torch_dtype = resolve_dtype(dtype, device)
-    kwargs: dict[str, Any] = {"dtype": torch_dtype}
+    kwargs: dict[str, Any] = {"dtype": torch_dtype, "local_files_only": local_only}
     if load_in_4bit:
         try:
             import bitsandbytes  # noqa: F401
@@ -84,7 +90,8 @@ def load_local_model(
         )
         kwargs["device_map"] = {"": device}
     try:
-        with out_of_memory_guard(f"loading {model!r}", max_seq_length=max_seq_length, load_in_4bit=load_in_4bit):
+        with out_of_memory_guard(f"loading {model!r}", max_seq_length=max_seq_length, load_in_4bit=load_in_4bit), \
+                quiet_loading():
             loaded = _from_pretrained(transformers.AutoModelForCausalLM, model, kwargs)
             if not load_in_4bit:
                 loaded = loaded.to(device)
@@ -94,7 +101,8 @@ def load_local_model(
             "the directory needs model.safetensors (or pytorch_model.bin) as save_pretrained writes"
         ) from None
     if adapter is not None:
-        loaded = apply_adapter(loaded, adapter)
+        with quiet_loading():
+            loaded = apply_adapter(loaded, adapter)
     loaded.eval()
     return LocalModel.create(
         loaded, tokenizer, device, BackendInfo("transformers", f"transformers {transformers.__version__}")

@@ -41,8 +41,10 @@ from .local import (
     is_local_path,
     load_causal_config,
     load_tokenizer,
+    local_files_only,
     out_of_memory_guard,
     prepare_tokenizer,
+    quiet_loading,
     require,
     resolve_dtype,
 )
@@ -106,8 +108,9 @@ def load_unsloth_model(
     with environment(**quiet, **({"HF_HUB_OFFLINE": "1"} if local else {})):
         unsloth = require("unsloth", "unsloth")  # before transformers is used, as Unsloth asks
     transformers = require("transformers", "unsloth")
-    load_causal_config(model)
-    load_tokenizer(model)  # chat template check before the (slow) weights
+    local_only = local_files_only(model)
+    load_causal_config(model, local_only)
+    load_tokenizer(model, local_only)  # chat template check before the (slow) weights
     kwargs: dict[str, Any] = dict(
         model_name=model,
         max_seq_length=max_seq_length,
@@ -115,13 +118,13 @@ def load_unsloth_model(
         load_in_4bit=bool(load_in_4bit),
         load_in_8bit=False,
         full_finetuning=False,
-        local_files_only=local,
+        local_files_only=local_only,
     )
     if device != "cuda":
         kwargs["device_map"] = {"": device}
     try:
         hints = dict(max_seq_length=max_seq_length, load_in_4bit=load_in_4bit)
-        with environment(**quiet), out_of_memory_guard(f"loading {model!r}", **hints):
+        with environment(**quiet), out_of_memory_guard(f"loading {model!r}", **hints), quiet_loading():
             loaded, tokenizer = unsloth.FastLanguageModel.from_pretrained(**kwargs)
     except (OSError, ValueError) as exc:
         raise BackendError(
@@ -130,7 +133,8 @@ def load_unsloth_model(
     # Unsloth returns the tokenizer itself (sometimes a processor wrapping it).
     tokenizer = prepare_tokenizer(getattr(tokenizer, "tokenizer", tokenizer), model)
     if adapter is not None:
-        loaded = apply_adapter(loaded, adapter)
+        with quiet_loading():
+            loaded = apply_adapter(loaded, adapter)
     unsloth.FastLanguageModel.for_inference(loaded)
     version = f"unsloth {getattr(unsloth, '__version__', 'unknown')} (transformers {transformers.__version__})"
     return LocalModel.create(loaded, tokenizer, device, BackendInfo("unsloth", version))

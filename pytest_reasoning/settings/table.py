@@ -21,7 +21,7 @@ import pytest
 
 from ..backends import BACKENDS, all_backend_classes, backend_class
 from ..backends.profiles import PROVIDERS
-from .kinds import Setting, choice, number, text
+from .kinds import Setting, choice, flag, number, text
 
 __all__ = [
     "SETTINGS", "Setting", "RECORD_MODES", "SNAPSHOT_MODES", "MARKER", "resolve", "resolve_all",
@@ -52,6 +52,8 @@ CORE_SETTINGS = (
     Setting("cassette_dir", "folder name for cassettes beside each test file (default cassettes)", text, "cassettes"),
     Setting("samples", "samples drawn by reasoning_model.sample() when it is given no n (default 16)",
             number(int), 16),
+    Setting("prune", "delete the recordings no test used, where the session proves it (whole test files run, "
+            "every test of them passed)", flag, False, marker=False),
     Setting("report", "write the Markdown report to this file at the end of the session (also appended to "
             "$GITHUB_STEP_SUMMARY when that is set)", text, marker=False),
     Setting("html", "write the self-contained HTML report to this file at the end of the session", text, marker=False),

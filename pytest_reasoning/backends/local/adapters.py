@@ -47,7 +47,8 @@ def adapter_sha256(path: str) -> str:
     or modification time changes.
 
     Raises:
-        BackendError: the folder does not exist or holds no adapter weights.
+        BackendError: the folder does not exist or holds no adapter weights (the
+            caller names the setting that gave it).
     """
     folder = Path(path)
     weights = sorted(folder.glob("adapter_model*")) if folder.is_dir() else []
@@ -55,9 +56,7 @@ def adapter_sha256(path: str) -> str:
     config = folder / "adapter_config.json"
     files = sorted([*weights, *([config] if config.is_file() else [])])
     if not weights:
-        raise BackendError(
-            f"LoRA adapter {path!r} not found or holds no adapter_model.safetensors; check --reasoning-adapter"
-        )
+        raise BackendError(f"LoRA adapter {path!r} not found or holds no adapter_model.safetensors")
     return _hash_files(tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
 
 

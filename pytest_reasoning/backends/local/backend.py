@@ -11,6 +11,7 @@ from typing import Any
 from ...settings.kinds import Setting, device, dtype, flag, number
 from ..base import Backend, BackendError, RawResponse, Request
 from .adapters import adapter_sha256, check_adapter_dir
+from .identity import model_identity
 from .generation import LocalModel, generate_responses
 
 __all__ = ["LocalBackend", "LOCAL_PARAMS"]
@@ -54,7 +55,7 @@ class LocalBackend(Backend):
     #: The settings local backends take (options, ini keys, marker keywords).
     SETTINGS = (
         Setting("adapter", "LoRA adapter directory (PEFT save_pretrained output) loaded over the model"),
-        Setting("device", "device for local models: cpu, cuda, cuda:N (default: cuda if available)", device),
+        Setting("device", "device for local models: cpu, cuda, cuda:N, mps (default: cuda if available)", device),
         Setting("load_in_4bit", "load local models in 4-bit (bitsandbytes NF4; always on for unsloth)", flag),
         Setting("max_seq_length", "context length for local models (default 2048)", number(int), 2048),
         Setting("dtype", "weight dtype for local models: auto, float32, bfloat16, float16 "
@@ -97,17 +98,33 @@ class LocalBackend(Backend):
 
     @classmethod
     def identity_for(cls, name: str, settings: dict[str, Any], locate: Any = str) -> dict[str, Any]:
-        """``{"adapter": {"path", "sha256"}, "quantization": "4bit"}``, each key only when
-        it applies: the adapter's path as written (so keys are the same on every
-        machine) and :func:`~.adapters.adapter_sha256` of its files at
-        ``locate(path)``; ``"4bit"`` for ``unsloth`` or ``load_in_4bit``.  The one
-        place a local backend's identity is computed: for recording keys before any
-        model loads, and for each trace's ``extra``.
+        """``{"model": {"sha256"}, "adapter": {"path", "sha256"}, "quantization": "4bit"}``,
+        each key only when it applies.  The one place a local backend's identity is
+        computed: for recording keys before any model loads, and for each trace's
+        ``extra`` (where the backend passes no ``model``).
+
+        * ``"model"``: when ``settings["model"]`` found at ``locate(model)`` is a model
+          folder, :func:`~.identity.model_identity` of its content (config, tokenizer,
+          chat template, weights); the path as written is then only a label, left out
+          of the recording key, so a moved folder still replays.  A hub id, or a folder
+          that is not here, has none.
+        * ``"adapter"``: the adapter's path as written (so keys are the same on every
+          machine) and :func:`~.adapters.adapter_sha256` of its files at ``locate(path)``.
+        * ``"quantization"``: ``"4bit"`` for ``unsloth`` or ``load_in_4bit``.
 
         Raises:
-            BackendError: the adapter folder is missing or holds no weights.
+            BackendError: the adapter folder is missing or holds no weights, or a model
+                file cannot be read.
         """
         identity: dict[str, Any] = {}
+        model = settings.get("model")
+        if model:
+            try:
+                content = model_identity(os.path.expanduser(str(locate(model))))
+            except OSError as e:
+                raise BackendError(f"cannot read the model folder {model!r} ({e.strerror or e}); check its files") from None
+            if content:
+                identity["model"] = content
         adapter = settings.get("adapter")
         if adapter:
             identity["adapter"] = {"path": adapter, "sha256": adapter_sha256(os.path.expanduser(str(locate(adapter))))}

@@ -153,7 +153,8 @@ def generate_responses(
     machine); ``params`` = the request's params as asked;
     ``extra["effective_params"]`` = the effective sampling; ``extra`` also gets
     ``extra`` (adapter identity, quantisation), overridden by the request's own
-    ``identity`` (which names the adapter as the test wrote it), and ``"sample"`` for a
+    ``identity`` (which names the adapter as the test wrote it; the model's content
+    hash stays out, the trace names the model by ``model``), and ``"sample"`` for a
     request within a sample; ``usage`` counted from token ids (``prompt_tokens`` =
     non-pad prompt tokens, ``completion_tokens`` = generated up to and including EOS,
     ``reasoning_tokens`` = up to and including the last ``</think>``);
@@ -273,7 +274,8 @@ def _response(
         truncated=truncated,
         latency_s=latency,
         reasoning_source="think token ids" if found else None,
-        extra={**extra, **req.identity, **({"sample": req.sample} if req.sample is not None else {}),
+        extra={**extra, **{k: v for k, v in req.identity.items() if k != "model"},  # the model: its label
+               **({"sample": req.sample} if req.sample is not None else {}),
                "effective_params": dict(eff)},
     )
     return RawResponse(

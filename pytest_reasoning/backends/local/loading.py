@@ -9,9 +9,11 @@ inside the functions that need them.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,9 @@ __all__ = [
     "first_line",
     "is_local_path",
     "check_model_source",
+    "hub_reachable",
+    "local_files_only",
+    "quiet_loading",
     "load_causal_config",
     "prepare_tokenizer",
     "load_tokenizer",
@@ -109,8 +114,71 @@ def check_model_source(model: str) -> None:
         )
 
 
-def load_causal_config(model: str) -> Any:
-    """Load the model's ``transformers`` config and check it is a causal LM.
+@functools.cache
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub (``HF_ENDPOINT``, else https://huggingface.co)
+    answers at all within ``timeout`` seconds, asked once per process through
+    ``huggingface_hub``'s own HTTP session (so its proxy settings apply);
+    ``False`` at once in offline mode (``HF_HUB_OFFLINE``)."""
+    try:
+        from huggingface_hub import constants
+        from huggingface_hub.utils import get_session
+
+        if constants.HF_HUB_OFFLINE:
+            return False
+        get_session().head(constants.ENDPOINT, timeout=timeout)
+    except Exception:  # connection refused, DNS, timeout, offline mode: not reachable
+        return False
+    return True
+
+
+def local_files_only(model: str) -> bool:
+    """Whether ``model`` must load from local files only: a local path, or a hub id
+    when the hub cannot be reached (:func:`hub_reachable`), so that loading does not
+    spend half a minute on retries.
+
+    Raises:
+        BackendError: a hub id that is not in the local Hugging Face cache while the
+            hub cannot be reached.
+    """
+    if is_local_path(model):
+        return True
+    if hub_reachable():
+        return False
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(model, "config.json"), str):
+        raise BackendError(
+            f"model {model!r} is not in the local Hugging Face cache and the hub ({constants.ENDPOINT}) cannot "
+            f"be reached; download it where the hub is reachable (hf download {model}) or pass a local directory"
+        )
+    return True
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Inside the block: transformers logs errors only, its progress bars ("Loading
+    weights") and the hub's are off, and ``FutureWarning``s are not shown; each is
+    restored as it was afterwards."""
+    tlog = importlib.import_module("transformers.utils.logging")
+    hub = importlib.import_module("huggingface_hub.utils")
+    verbosity, bars, hub_off = tlog.get_verbosity(), tlog.is_progress_bar_enabled(), hub.are_progress_bars_disabled()
+    tlog.set_verbosity_error()
+    tlog.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        tlog.set_verbosity(verbosity)
+        if bars:
+            tlog.enable_progress_bar()
+        (hub.disable_progress_bars if hub_off else hub.enable_progress_bars)()
+
+
+def load_causal_config(model: str, local_only: bool = False) -> Any:
+    """Load the model's ``transformers`` config and check it is a causal LM
+    (``local_only``: from local files and the cache only, never the hub).
 
     Returns:
         the ``PretrainedConfig``.
@@ -123,7 +191,7 @@ def load_causal_config(model: str) -> Any:
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
     try:
-        config = transformers.AutoConfig.from_pretrained(model)
+        config = transformers.AutoConfig.from_pretrained(model, local_files_only=local_only)
     except (OSError, ValueError, KeyError) as exc:
         if is_local_path(model):
             raise BackendError(
@@ -164,15 +232,16 @@ def prepare_tokenizer(tokenizer: Any, model: str) -> Any:
     return tokenizer
 
 
-def load_tokenizer(model: str) -> Any:
-    """Load the model's tokenizer (``AutoTokenizer``) and :func:`prepare_tokenizer` it.
+def load_tokenizer(model: str, local_only: bool = False) -> Any:
+    """Load the model's tokenizer (``AutoTokenizer``) and :func:`prepare_tokenizer` it
+    (``local_only`` as for :func:`load_causal_config`).
 
     Raises:
         BackendError: transformers missing, no loadable tokenizer, or no chat template.
     """
     transformers = require("transformers")
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(model)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(model, local_files_only=local_only)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise BackendError(
             f"cannot load the tokenizer of {model!r} ({first_line(exc)}); the model directory "
