@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ... import progress
 from ...text.thinking import split_thinking_ids
 from ...trace import BackendInfo, Trace, Usage
 from ..base import BackendError, RawResponse, Request
@@ -171,13 +172,14 @@ def generate_responses(
         groups.setdefault(tuple(sorted((k, v) for k, v in eff.items() if k not in ("thinking", "seed"))), []).append(i)
     results: list[RawResponse | None] = [None] * len(requests)
     hints = dict(batch_size=batch_size, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit)
-    for idx in groups.values():
-        for start in range(0, len(idx), batch_size):
-            batch = idx[start : start + batch_size]
+    batches = [idx[start : start + batch_size] for idx in groups.values() for start in range(0, len(idx), batch_size)]
+    with progress.bar(len(batches), f"generating {len(requests)} on {model_name}", "batch") as shown:
+        for batch in batches:
             rows, latency = _generate_batch(lm, [prepared[i] for i in batch], use_cache, hints)
             for (prompt_ids, prompt_tokens, generated), i in zip(rows, batch):
                 results[i] = _response(lm, requests[i], prepared[i][1], prompt_ids, prompt_tokens, generated,
                                        latency, model_name, dict(extra or {}))
+            shown.update(1)
     return results  # type: ignore[return-value]
 
 
