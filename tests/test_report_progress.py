@@ -56,3 +56,17 @@ def test_the_closing_line_counts_live_replayed_and_recorded(pytester):
                                  "0.0 s in live model calls"])
     pytester.makepyfile(test_m="def test_x():\n    pass\n")
     assert " traces (" not in pytester.runpytest().stdout.str()  # no reasoning test, no line
+
+
+@pytest.mark.parametrize("watched", [True, False])
+def test_model_loading_shows_the_libraries_bars_only_where_watched(monkeypatch, watched):
+    tlog = pytest.importorskip("transformers.utils.logging")
+    hub = pytest.importorskip("huggingface_hub.utils")
+    from pytest_reasoning.backends.local.loading import quiet_loading
+
+    monkeypatch.setattr(progress, "enabled", lambda stream=None: watched)
+    before = (tlog.is_progress_bar_enabled(), hub.are_progress_bars_disabled())
+    with quiet_loading():
+        assert tlog.is_progress_bar_enabled() is watched  # "Loading weights"
+        assert hub.are_progress_bars_disabled() is not watched  # downloads
+    assert (tlog.is_progress_bar_enabled(), hub.are_progress_bars_disabled()) == before

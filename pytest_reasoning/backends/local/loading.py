@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ... import progress
 from ..base import BackendError
 
 __all__ = [
@@ -158,13 +159,16 @@ def local_files_only(model: str) -> bool:
 @contextmanager
 def quiet_loading() -> Iterator[None]:
     """Inside the block: transformers logs errors only, its progress bars ("Loading
-    weights") and the hub's are off, and ``FutureWarning``s are not shown; each is
-    restored as it was afterwards."""
+    weights") and the hub's show only on a terminal that pytest does not capture and
+    outside CI (:func:`pytest_reasoning.progress.enabled`), and ``FutureWarning``s are
+    not shown; each is restored as it was afterwards."""
     tlog = importlib.import_module("transformers.utils.logging")
     hub = importlib.import_module("huggingface_hub.utils")
     verbosity, bars, hub_off = tlog.get_verbosity(), tlog.is_progress_bar_enabled(), hub.are_progress_bars_disabled()
     tlog.set_verbosity_error()
-    tlog.disable_progress_bar()
+    show = progress.enabled()
+    (tlog.enable_progress_bar if show else tlog.disable_progress_bar)()
+    (hub.enable_progress_bars if show else hub.disable_progress_bars)()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
