@@ -135,6 +135,10 @@ def _sampled(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             from .sample import TraceSample
 
             if isinstance(target, TraceSample):
+                for name, value in (("min_rate", min_rate), ("max_rate", max_rate)):
+                    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                              or not 0 <= value <= 1):
+                        raise ValueError(f"{name} must be a number from 0 to 1 (a fraction, e.g. 0.95); got {value!r}")
                 return _on_sample(assertion, kind, target, args, kwargs, min_rate, max_rate)
             if not isinstance(target, Trace):
                 raise TypeError(f"{assertion.__name__}() takes a Trace or a TraceSample, not {type(target).__name__}")

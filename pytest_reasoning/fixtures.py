@@ -173,6 +173,8 @@ class ReasoningModel:
 
         count, problem = n if n is not None else self.settings["samples"], None
         try:
+            if n is not None and (isinstance(n, bool) or not isinstance(n, int)):  # no "3" or 2.5 in test code
+                raise pytest.UsageError(f"invalid reasoning_model.sample(n=...) {n!r}: expected a whole number > 0")
             count = number(int)("reasoning_model.sample(n=...)", count)
         except pytest.UsageError as e:
             problem = str(e)

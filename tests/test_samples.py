@@ -451,9 +451,6 @@ def test_bad_input_fails_in_one_line(pytester):
     assert "Traceback" not in out and "pytest_reasoning/" not in out, out  # no frame of the plugin's code
 
 
-@pytest.mark.xfail(strict=True, reason="fixtures.py ReasoningModel.sample validates n with the settings "
-                   "validator number(int), which converts strings (as the command line gives them): "
-                   "sample(p, '3') draws 3 samples instead of failing")
 def test_a_string_n_is_bad_input(pytester):
     pytester.makepyfile(test_bad=BAD.split("def test_zero")[0] + (
         f"def test_string(reasoning_model):\n    reasoning_model.sample({PROMPT!r}, '3')\n"))
@@ -463,9 +460,6 @@ def test_a_string_n_is_bad_input(pytester):
     one_line_failure(result, "invalid reasoning_model.sample(n=...) '3': expected a whole number > 0")
 
 
-@pytest.mark.xfail(strict=True, reason="assertions.py _on_sample passes min_rate to stats decide() only after "
-                   "running the assertion on every sample, and decide()/_fraction() do not hide their frames: "
-                   "the ValueError shows the plugin's stats code")
 def test_a_rate_outside_0_1_fails_in_one_line(pytester):
     pytester.makepyfile(test_bad=BAD.split("def test_zero")[0] + (
         f"def test_rate(reasoning_model):\n"
@@ -620,9 +614,6 @@ def test_thresholds_that_fail_show_rate_interval_n_and_three_failing_samples(che
         assert lines[-1] == f"  (+{failing - 3} more failing samples)"
 
 
-@pytest.mark.xfail(strict=True, reason="stats Rate.__str__ rounds the interval to whole percents: 12/16 against "
-                   "min_rate 0.9 reads '95% CI 51%–90%' then 'the whole interval lies below min_rate 90%' "
-                   "(the upper bound is 89.8%)")
 def test_a_failing_interval_reads_as_below_its_threshold():
     with pytest.raises(AssertionError) as info:
         assert_answer(sample_of(12), contains="Austin", min_rate=0.9)

@@ -35,6 +35,14 @@ def _pct(x: float) -> str:
     return f"{p:.2g}%" if 0 < p < 0.5 else f"{p:.1f}%" if 99.5 < p < 100 else f"{p:.0f}%"
 
 
+def _pct_end(x: float) -> str:
+    """An interval's end in percent, to a tenth where whole percents would round it
+    onto a threshold a reader compares it with (89.8% must not read as 90%)."""
+    p = 100 * x
+    text = f"{p:.1f}"
+    return f"{text[:-2]}%" if text.endswith(".0") else f"{text}%"
+
+
 def _fmt(x: float, signed: bool = False) -> str:
     s = f"{x:{'+' if signed else ''},.0f}" if abs(x) >= 100 else f"{x:{'+' if signed else ''}.3g}"
     return s.replace("-0", "+0") if signed and float(s.replace(",", "")) == 0 else s

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .common import (ALTERNATIVES, BOOTSTRAP_METHODS, RESAMPLES, _STATISTICS, _ONE_SIDED, _num, _level, _p, _pct, _fmt, _pp, _fraction, _count, _choice, Interval, wilson)  # noqa: F401
+from .common import (_pct_end, ALTERNATIVES, BOOTSTRAP_METHODS, RESAMPLES, _STATISTICS, _ONE_SIDED, _num, _level, _p, _pct, _fmt, _pp, _fraction, _count, _choice, Interval, wilson)  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Rate:
     def __str__(self) -> str:
         ci = self.interval
         return (f"{self.count}/{self.n} = {_pct(self.rate)} "
-                f"({_level(ci.confidence)} CI {_pct(ci.low)}–{_pct(ci.high)})")
+                f"({_level(ci.confidence)} CI {_pct_end(ci.low)}–{_pct_end(ci.high)})")
 
 
 def _k_of_n(n: int, c: int, k: int) -> tuple[int, int, int]:
