@@ -74,7 +74,7 @@ def test_rate_from_verdicts_keeps_them_and_reads_well():
     rate = Rate.of(verdicts)
     assert (rate.count, rate.n, rate.rate) == (12, 16, 0.75)
     assert rate.verdicts == tuple(verdicts)
-    assert str(rate) == "12/16 = 75% (95% CI 51%–90%)"
+    assert str(rate) == "12/16 = 75% (95% CI 50.5%–89.8%)"
     assert Rate.of(np.array(verdicts)) == rate
     data = json_roundtrip(rate.to_dict())
     assert data["count"] == 12 and data["interval"]["method"] == "wilson" and "verdicts" not in data
