@@ -12,6 +12,7 @@ from ...settings.kinds import Setting, device, dtype, flag, number
 from ..base import Backend, BackendError, RawResponse, Request
 from .adapters import adapter_sha256, check_adapter_dir
 from .identity import model_identity
+from .compiled import configure_decode, decode_path_of, release_decode
 from .generation import LocalModel, generate_responses
 
 __all__ = ["LocalBackend", "LOCAL_PARAMS"]
@@ -44,9 +45,15 @@ class LocalBackend(Backend):
             bfloat16 on GPU).
         batch_size: most prompts per ``generate`` call.
         use_cache: decode with a KV cache (default).  ``False`` recomputes the whole
-            sequence at each step: slower, but it sidesteps a decode path that differs
-            from the prefill one (seen with Unsloth 2026.10's cached 4-bit decode on the
-            small test model; see example_tests/models/README.md).
+            sequence at each step on the plain path: slower, but it sidesteps a decode
+            path that differs from the prefill one (Unsloth 2026.10's batch-1 4-bit
+            decode, its Triton NF4 GEMV, on the small test model's shapes; the compiled
+            path does not run it; see example_tests/models/README.md).
+        decode: ``"auto"`` (default: the compiled path, a static KV cache with the decode
+            step captured as a CUDA graph, on CUDA for Qwen3/Qwen2/Llama layouts; plain
+            ``generate`` elsewhere), ``"compiled"`` (on CPU: the same decoder without
+            graphs) or ``"plain"``; see :mod:`.compiled`.  A keyword of the constructor,
+            not a setting.
 
     Raises:
         BackendError: see :meth:`_load` and :meth:`identity_for`.
@@ -78,7 +85,10 @@ class LocalBackend(Backend):
         dtype: str | None = None,
         batch_size: int = 64,
         use_cache: bool = True,
+        decode: str = "auto",
     ) -> None:
+        if decode not in ("auto", "compiled", "plain"):
+            raise BackendError(f"decode must be auto, compiled or plain, got {decode!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise BackendError(f"batch_size must be a positive integer, got {batch_size!r}")
         if not isinstance(max_seq_length, int) or max_seq_length < 2:
@@ -95,6 +105,7 @@ class LocalBackend(Backend):
             check_adapter_dir(self.adapter)
         self._identity = self.identity_for(self.name, {"adapter": self.adapter, "load_in_4bit": self.load_in_4bit})
         self.lm: LocalModel | None = self._load()
+        configure_decode(self.lm, decode)
 
     @classmethod
     def identity_for(cls, name: str, settings: dict[str, Any], locate: Any = str) -> dict[str, Any]:
@@ -149,22 +160,31 @@ class LocalBackend(Backend):
     def run(self, requests: list[Request]) -> list[RawResponse]:
         """Generate for ``requests`` (see :func:`generate_responses`); each response is
         ``format="trace"`` with ``extra["adapter"]`` / ``extra["quantization"]`` when set.
+        The decode path of each batch is in its backend version string
+        (``"... (decode: compiled)"``) and, on a CUDA device, where there is a choice, in
+        ``extra["decode_path"]`` too (on CPU the extra stays as it was, so CPU snapshots
+        do not change).
 
         Raises:
             BackendError: closed backend, over-long prompt, bad params, CUDA OOM.
         """
         if self.lm is None:
             raise BackendError(f"the {self.name} backend for {self.model_name!r} was closed; create a new one")
-        return generate_responses(
+        responses = generate_responses(
             self.lm, requests, model_name=self.model_name, batch_size=self.batch_size,
             max_seq_length=self.max_seq_length, extra=self.identity(), load_in_4bit=self.load_in_4bit,
             use_cache=self.use_cache,
         )
+        if str(self.lm.device).startswith("cuda"):
+            for raw in responses:
+                raw.payload.setdefault("extra", {})["decode_path"] = decode_path_of(raw.backend_version)
+        return responses
 
     def close(self) -> None:
         """Drop the model and free GPU memory (the backend cannot run afterwards)."""
         if self.lm is None:
             return
+        release_decode(self.lm)
         self.lm = None
         import gc
 

@@ -17,6 +17,7 @@ from ... import progress
 from ...text.thinking import split_thinking_ids
 from ...trace import BackendInfo, Trace, Usage
 from ..base import BackendError, RawResponse, Request
+from .compiled import decode_batch
 from .loading import first_line, out_of_memory_guard, require
 from .sampling import effective_sampling, seeded_sampler
 
@@ -205,38 +206,44 @@ def _prepare(lm: LocalModel, req: Request, max_seq_length: int) -> tuple[str, di
 def _generate_batch(
     lm: LocalModel, batch: list[tuple[str, dict[str, Any]]], use_cache: bool, hints: dict[str, Any]
 ) -> tuple[list[tuple[list[int], int, list[int]]], float]:
-    """One left-padded ``generate`` call for prompts of the same effective sampling.
+    """Prompts of the same effective sampling, on the decode path that
+    :func:`~.compiled.decode_batch` picks: the compiled one (static KV cache, CUDA
+    graph) or one left-padded ``generate`` call per chunk (``plain`` below).  On CUDA
+    the chunks are sized from free memory and halved on out-of-memory.
 
     Returns:
         ``([(prompt ids with padding, prompt tokens without, generated ids), ...],
         seconds)``.
 
     Raises:
-        BackendError: CUDA out of memory (naming what to lower).
+        BackendError: CUDA out of memory with a single prompt (naming what to lower).
     """
     torch = require("torch")
     eff = batch[0][1]
-    gen_kwargs: dict[str, Any] = {
-        "max_new_tokens": eff["max_new_tokens"],
-        "do_sample": False,
-        "eos_token_id": sorted(lm.eos_ids),
-        "pad_token_id": lm.pad_id,
-        "use_cache": use_cache,
-    }
-    if eff["do_sample"]:  # drawn by the per-row seeded sampler; generate() itself stays greedy
-        gen_kwargs["logits_processor"] = [seeded_sampler(eff, [e["seed"] for _, e in batch], lm.device)]
+    seeds = [e["seed"] for _, e in batch] if eff["do_sample"] else None
+
+    def plain(prompts: list[str], row_seeds: list[int] | None) -> list[tuple[list[int], int, list[int]]]:
+        gen_kwargs: dict[str, Any] = {
+            "max_new_tokens": eff["max_new_tokens"],
+            "do_sample": False,
+            "eos_token_id": sorted(lm.eos_ids),
+            "pad_token_id": lm.pad_id,
+            "use_cache": use_cache,
+        }
+        if row_seeds is not None:  # drawn by the per-row seeded sampler; generate() itself stays greedy
+            gen_kwargs["logits_processor"] = [seeded_sampler(eff, row_seeds, lm.device)]
+        enc = lm.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(lm.device)
+        with torch.inference_mode():
+            out = lm.model.generate(**enc, **gen_kwargs)
+        width = enc["input_ids"].shape[1]
+        return [(enc["input_ids"][r].tolist(), int(enc["attention_mask"][r].sum()), out[r, width:].tolist())
+                for r in range(len(prompts))]
+
     t0 = time.perf_counter()
     hints = {**hints, "max_tokens": eff["max_new_tokens"]}
     with out_of_memory_guard(f"generating a batch of {len(batch)} prompts", **hints):
-        enc = lm.tokenizer([p for p, _ in batch], return_tensors="pt", padding=True, add_special_tokens=False)
-        enc = enc.to(lm.device)
-        with torch.inference_mode():
-            out = lm.model.generate(**enc, **gen_kwargs)
-    width = enc["input_ids"].shape[1]
-    rows = [
-        (enc["input_ids"][r].tolist(), int(enc["attention_mask"][r].sum()), out[r, width:].tolist())
-        for r in range(len(batch))
-    ]
+        rows = decode_batch(lm, [p for p, _ in batch], eff, seeds, plain, use_cache=use_cache,
+                            batch_size=hints.get("batch_size"))
     return rows, time.perf_counter() - t0
 
 
