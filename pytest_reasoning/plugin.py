@@ -193,6 +193,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """With ``--reasoning-explain``, a test that failed on a detour gets the detour
+    explained (``explain.py``): the top spans in its failure message, the whole
+    explanation as a report section and in the report data."""
+    try:
+        return (yield)
+    except AssertionError as error:
+        from .explain_failures import explain_failure
+
+        explain_failure(item, error)
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """What each test report carries (``report.py``): a failed model call is not an
     expected failure, keys are kept out, and the test's reasoning data is attached for

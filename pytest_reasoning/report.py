@@ -69,11 +69,15 @@ def test_data(item: pytest.Item) -> dict[str, Any] | None:
       (:func:`~pytest_reasoning.reports.traces.trace_facts`; changed sentences marked);
     * ``samples``: each sample's rates, intervals, comparisons
       (:meth:`~pytest_reasoning.TraceSample.to_report`) and ``examples`` (traces);
+    * ``explanations``: each ``reasoning_model.explain`` result
+      (:meth:`~pytest_reasoning.explain.Explanation.to_report`: spans, their effects,
+      the prompt cut into shaded ``segments``); its traces are not listed as traces;
     * ``snapshot_changes``: each snapshot that changed
       (:func:`~pytest_reasoning.reports.changes.snapshot_changes`);
     * ``file``, ``function``, ``params`` (``{name: test id}``): for grouping;
     * ``calls``: live, replayed, recorded, ``tokens``, ``seconds``.
     """
+    from .explain import EXPLANATIONS
     from .fixtures import SAMPLES, TRACES
     from .reports.changes import mark_changed_sentences, snapshot_changes
     from .reports.groups import param_labels
@@ -83,10 +87,13 @@ def test_data(item: pytest.Item) -> dict[str, Any] | None:
     if not traces and "reasoning_model" not in getattr(item, "fixturenames", ()):
         return None
     detours = known_detours(item)
-    sampled = {id(t) for s in samples for t in s}
+    explanations = item.stash.get(EXPLANATIONS, None) or []
+    sampled = {id(t) for s in samples for t in s} | {id(t) for e in explanations for t in e.traces}
     data: dict[str, Any] = {"traces": [trace_facts(t, detours) for t in traces if id(t) not in sampled]}
     if samples:
         data["samples"] = [_sample_data(s, detours) for s in samples]
+    if explanations:
+        data["explanations"] = [e.to_report() for e in explanations]
     changes = snapshot_changes(item)
     mark_changed_sentences(data["traces"], changes)
     if changes:

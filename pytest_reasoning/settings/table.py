@@ -52,6 +52,8 @@ CORE_SETTINGS = (
     Setting("cassette_dir", "folder name for cassettes beside each test file (default cassettes)", text, "cassettes"),
     Setting("samples", "samples drawn by reasoning_model.sample() when it is given no n (default 16)",
             number(int), 16),
+    Setting("explain", "explain every detour failure: run reasoning_model.explain on the failing prompt "
+            "(recorded and replayed like any sample) and list the spans that drive the detour", flag, False),
     Setting("prune", "delete the recordings no test used, where the session proves it (whole test files run, "
             "every test of them passed)", flag, False, marker=False),
     Setting("report", "write the Markdown report to this file at the end of the session (also appended to "
