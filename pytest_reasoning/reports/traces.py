@@ -96,17 +96,17 @@ def _hesitation_hits(text: str) -> list[tuple[int, int, str]]:
     return kept
 
 
-def _detour_hits(trace: Any, detours: dict[str, Any]) -> list[tuple[int, int, str]]:
+def _detour_hits(trace: Any, detours: dict[str, Any], cut: bool = False) -> list[tuple[int, int, str]]:
     """Where each known detour stands in the reasoning; one whose verdict on
     ``trace`` recorded another hit count (a Detour of the same name but other terms)
-    is left unmarked."""
+    is left unmarked, unless the reasoning was ``cut`` (then the counts cannot agree)."""
     from ..text.detours import find_detours
 
     found = []
     for name, detour in detours.items():
         verdict = trace.checks.get("detour", name)
         hits = find_detours(trace.reasoning or "", detour)
-        if verdict is None or verdict.hits == len(hits):
+        if verdict is None or cut or verdict.hits == len(hits):
             found += [(h.start, h.end, name) for h in hits]
     return found
 
@@ -115,21 +115,35 @@ def sentence_marks(trace: Any, detours: dict[str, Any]) -> list[dict[str, Any]]:
     """The reasoning's sentences, each ``{"text": str, "marks": [[start, end, kind,
     label], ...]}`` with offsets in characters of the sentence, marks in text order;
     ``kind`` is ``"detour"``, ``"path"`` or ``"hesitation"``.  At most
-    :data:`MAX_SENTENCES` sentences."""
+    :data:`MAX_SENTENCES` sentences: only the text they cover is searched, so a
+    megabyte of reasoning costs what its first sentences cost."""
+    import bisect
+
     from ..text.sentences import sentence_spans
 
-    text = trace.reasoning or ""
-    spans = sentence_spans(text)[:MAX_SENTENCES]
-    marks: list[tuple[int, int, str, str]] = [(a, b, "detour", name) for a, b, name in _detour_hits(trace, detours)]
+    full = trace.reasoning or ""
+    spans = sentence_spans(full)[:MAX_SENTENCES]
+    text = full[: spans[-1][1]] if spans else ""
+    shown = _Shown(text, trace.checks)
+    marks = [(a, b, "detour", name) for a, b, name in _detour_hits(shown, detours, cut=len(text) < len(full.rstrip()))]
     for verdict in trace.checks.of_kind("path"):
         marks += [(a, b, "path", label) for a, b, label in _path_hits(text, verdict.label)]
     marks += [(a, b, "hesitation", label) for a, b, label in _hesitation_hits(text)]
-    marks.sort()
-    out = []
-    for a, b in spans:
-        inside = [[s - a, e - a, kind, label] for s, e, kind, label in marks if s >= a and e <= b]
-        out.append({"text": text[a:b], "marks": inside})
+    out: list[dict[str, Any]] = [{"text": text[a:b], "marks": []} for a, b in spans]
+    starts = [a for a, _ in spans]
+    for start, end, kind, label in sorted(marks):
+        k = bisect.bisect_right(starts, start) - 1
+        if k >= 0 and end <= spans[k][1]:
+            out[k]["marks"].append([start - spans[k][0], end - spans[k][0], kind, label])
     return out
+
+
+class _Shown:
+    """The part of a trace a report shows: its reasoning cut to the shown sentences,
+    and its verdicts."""
+
+    def __init__(self, reasoning: str, checks: Any) -> None:
+        self.reasoning, self.checks = reasoning, checks
 
 
 def _prompt(trace: Any) -> str:
