@@ -238,14 +238,12 @@ class Explanation:
         """JSON data for reports: the prompt, its spans with their effects, the prompt
         cut into ``segments`` (``{"text", "span", "shade"}``, ``shade`` the span's
         difference from -1 to 1, ``None`` between spans) and the text form."""
-        effects, segments, at = {s.index: s for s in self.spans}, [], 0
-        for s in self.spans:
-            if s.start > at:
-                segments.append({"text": self.prompt[at:s.start], "span": None, "shade": None})
-            segments.append({"text": s.text, "span": s.index, "shade": effects[s.index].difference})
-            at = s.end
-        if at < len(self.prompt):
-            segments.append({"text": self.prompt[at:], "span": None, "shade": None})
+        segments: list[dict[str, Any]] = []
+        for s, gap in zip(self.spans, self.segmentation.gaps()):
+            segments += [{"text": gap, "span": None, "shade": None}] if gap else []
+            segments.append({"text": s.text, "span": s.index, "shade": s.difference})
+        if self.segmentation.gaps()[-1]:
+            segments.append({"text": self.segmentation.gaps()[-1], "span": None, "shade": None})
         return {"detour": self.detour, "prompt": self.prompt, "language": self.segmentation.language,
                 "n": self.n, "alpha": self.alpha, "search": self.search, "baseline": self.baseline.to_dict(),
                 "nothing_to_explain": self.nothing_to_explain, "spans": [s.to_dict() for s in self.spans],
