@@ -12,8 +12,12 @@ from pytest_reasoning.reports.markdown import LIMIT, Block, fit, render_markdown
 from test_report_data import make_project
 
 
-def _report(pytester, *args: str) -> str:
-    result = pytester.runpytest("-p", "no:randomly", "--reasoning-report=out/r.md", *args)
+def _report(pytester, *args: str, xdist: bool = False) -> str:
+    if xdist:  # only the plugins the run needs, so that the workers start fast
+        plugins = ["-p", "xdist.plugin", "-p", "syrupy", "-p", "pytest_reasoning.plugin", "-n", "2"]
+        result = pytester.runpytest_subprocess(*plugins, "--reasoning-report=out/r.md", *args)
+    else:
+        result = pytester.runpytest("-p", "no:randomly", "--reasoning-report=out/r.md", *args)
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["reasoning: 14 traces (0 live, 14 replayed, 0 recorded), 588 tokens, "
                                  "0.0 s in live model calls; wrote out/r.md"])
@@ -53,7 +57,8 @@ def test_markdown_report_under_xdist_is_written_once_by_the_controller(pytester,
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     serial = _report(pytester)
     (pytester.path / "out" / "r.md").unlink()
-    parallel = _report(pytester, "-n", "2")
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    parallel = _report(pytester, xdist=True)
     strip = lambda t: "\n".join(line for line in t.splitlines() if "❌ failed: " not in line)  # noqa: E731
     assert strip(parallel) == strip(serial)
 
