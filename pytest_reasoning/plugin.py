@@ -141,13 +141,16 @@ class RecordingUsageHooks:
         self.usage = usage
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Cassettes of deselected tests are not judged."""
         self.usage.deselected(items)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """How each phase of each test ended."""
         self.usage.report(report)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """A pytest-xdist worker's part (none when it crashed: then nothing is judged)."""
         output = getattr(node, "workeroutput", None) or {}
         self.usage.merge(None if error else output.get(WORKER_KEY))
 

@@ -218,7 +218,7 @@ class Cassette:
                 ) from None
         return out
 
-    def _by_path(self, request: Request) -> list[str]:
+    def by_path_keys(self, request: Request) -> list[str]:
         """Keys of the recordings whose request has ``request``'s :func:`path_key`."""
         if self._paths is None:
             self._paths = {}
@@ -239,7 +239,7 @@ class Cassette:
         if key in self.interactions:
             return key
         content = content_identified(request)
-        found = [k for k in self._by_path(request)
+        found = [k for k in self.by_path_keys(request)
                  if content_identified(Request.from_key_data(self.interactions[k]["request"])) != content]
         if content and found:
             self.by_path += 1
@@ -420,8 +420,10 @@ class Recorder:
     def _missing_message(self, request: Request) -> str:
         diff = self.cassette.nearest_difference(request)
         why = f" (closest recording differs in: {diff})" if diff else ""
+        versions = 0 if content_identified(request) else len(self.cassette.by_path_keys(request))
+        if versions > 1:  # a local model folder that is not here: its path matches several contents
+            why = f" ({versions} versions of this model folder match by its path; put the folder here to pick one)"
         mode = "new_episodes" if self.cassette.existed else "once"
-        return (
-            f"no recording for this {backend_and_model(request.backend, request.model)} request in {shown(self.cassette.path)}{why}; "
-            f"record it with: {self._hint} --reasoning-record-mode={mode}{self._update}"
-        )
+        who = backend_and_model(request.backend, request.model)
+        return (f"no recording for this {who} request in {shown(self.cassette.path)}{why}; "
+                f"record it with: {self._hint} --reasoning-record-mode={mode}{self._update}")

@@ -145,6 +145,13 @@ def test_a_retrained_model_does_not_replay_the_old_answers(pytester, tiny_qwen3)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["no recording for this transformers/models/tiny-qwen3 request in "
                                  "cassettes/test_local.json (closest recording differs in: identity)*"])
+    pytester.runpytest("--reasoning-record-mode=all").assert_outcomes(passed=2)
+    shutil.rmtree(model)  # without the folder, its path alone cannot tell the two versions apart
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["no recording for this transformers/models/tiny-qwen3 request in "
+                                 "cassettes/test_local.json (2 versions of this model folder match by its path; "
+                                 "put the folder here to pick one); record it with: *"])
 
 
 def test_cassettes_keyed_on_the_path_still_replay_and_say_so_once(pytester, tiny_qwen3):
