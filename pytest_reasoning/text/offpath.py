@@ -19,7 +19,7 @@ over all tokens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .detours import find_term
@@ -72,7 +72,7 @@ class OffPath:
     total_chars: int
     total_sentences: int
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[OffPathSentence]:
         return iter(self.sentences)
 
     def __len__(self) -> int:

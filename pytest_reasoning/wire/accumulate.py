@@ -103,6 +103,11 @@ def _bare(text: str) -> str:
     return "".join(strip_tags(text).split())
 
 
+def _says(text: str) -> bool:
+    """Whether ``text`` holds anything but think tags and whitespace."""
+    return bool(text.strip()) and (not has_think_tags(text) or bool(_bare(text)))
+
+
 def _repeats(text: str, known: str) -> bool:
     """True when ``text`` says nothing ``known`` does not already say: equal once
     whitespace and think tags are set aside (a server that sends the reasoning both in
@@ -125,7 +130,7 @@ def _tagged_content(reasoning: str, content: str) -> tuple[str, str]:
     else:
         open_at = content.find(THINK_OPEN)
         before, answer = content[open_at:], content[:open_at]
-    if _bare(reasoning) and _repeats(before, reasoning):
+    if _says(reasoning) and _repeats(before, reasoning):
         before = ""
     return strip_tags(reasoning + before), strip_tags(answer)
 
@@ -142,15 +147,15 @@ def _reasoning_and_answer(message: Mapping[str, Any]) -> tuple[str, str, str | N
     reasoning, source = "", None
     for name in REASONING_FIELDS:
         text = field_text(message, name)
-        if _bare(text):
+        if _says(text):
             reasoning, source = text, name
             break
     content, part_thinking = content_parts(message.get("content"))
-    if _bare(part_thinking) and not _repeats(part_thinking, reasoning):
-        reasoning = f"{reasoning}\n\n{part_thinking}" if _bare(reasoning) else part_thinking
+    if _says(part_thinking) and not _repeats(part_thinking, reasoning):
+        reasoning = f"{reasoning}\n\n{part_thinking}" if _says(reasoning) else part_thinking
         source = source or "content thinking parts"
     if has_think_tags(content):
-        had = _bare(reasoning)
+        had = _says(reasoning)
         reasoning, content = _tagged_content(reasoning, content)
         if reasoning and not had:
             source = "<think> tags"
