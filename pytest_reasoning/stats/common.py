@@ -3,12 +3,10 @@ input checks."""
 
 from __future__ import annotations
 
-import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
-
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 BOOTSTRAP_METHODS = ("percentile", "BCa", "basic")

@@ -4,12 +4,22 @@ correction for several at once."""
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from .common import (ALTERNATIVES, BOOTSTRAP_METHODS, RESAMPLES, _STATISTICS, _ONE_SIDED, _num, _level, _p, _pct, _fmt, _pp, _fraction, _count, _choice, Interval, wilson)  # noqa: F401
+from .common import (
+    _ONE_SIDED,
+    ALTERNATIVES,
+    Interval,
+    _choice,
+    _fraction,
+    _level,
+    _num,
+    _p,
+    _pp,
+    wilson,
+)
 from .rates import Rate
 
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from .common import (ALTERNATIVES, BOOTSTRAP_METHODS, RESAMPLES, _STATISTICS, _ONE_SIDED, _num, _level, _p, _pct, _fmt, _pp, _fraction, _count, _choice, Interval, wilson)  # noqa: F401
+from .common import (
+    _STATISTICS,
+    ALTERNATIVES,
+    BOOTSTRAP_METHODS,
+    RESAMPLES,
+    Interval,
+    _choice,
+    _fmt,
+    _fraction,
+    _level,
+    _num,
+)
 from .compare import _Comparison
 
 

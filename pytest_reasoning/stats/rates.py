@@ -4,12 +4,20 @@ decision rule."""
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .common import (_pct_end, ALTERNATIVES, BOOTSTRAP_METHODS, RESAMPLES, _STATISTICS, _ONE_SIDED, _num, _level, _p, _pct, _fmt, _pp, _fraction, _count, _choice, Interval, wilson)  # noqa: F401
+from .common import (
+    Interval,
+    _count,
+    _fraction,
+    _level,
+    _num,
+    _pct,
+    _pct_end,
+    wilson,
+)
 
 
 @dataclass(frozen=True)
