@@ -32,8 +32,10 @@ __all__ = ["SNAPSHOT_KEYS", "VOLATILE_EXTRA", "SnapshotStats", "TraceSnapshot", 
 #: The snapshot's keys, in the order they are written.
 SNAPSHOT_KEYS = ("model", "backend", "params", "messages", "reasoning", "answer", "finish_reason", "truncated",
                  "usage", "reasoning_source", "stats", "checks", "extra")
-#: ``trace.extra`` keys that change on every call and so stay out of snapshots.
-VOLATILE_EXTRA = ("timings", "system_fingerprint")
+#: ``trace.extra`` keys that change on every call, or with the machine rather than the
+#: prompt or the model (the local decode path: compiled on a GPU, plain on the CPU), and so
+#: stay out of snapshots.
+VOLATILE_EXTRA = ("timings", "system_fingerprint", "decode_path")
 
 
 @dataclass(frozen=True)
