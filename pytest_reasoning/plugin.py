@@ -13,7 +13,7 @@ import pytest
 from . import report as reports
 from .backends.profiles import PROVIDERS
 from .fixtures import reasoning_model, trace_snapshot  # noqa: F401  (the fixtures pytest finds)
-from .pruning import USAGE, WORKER_KEY, RecordingUsage
+from .recording.pruning import USAGE, WORKER_KEY, RecordingUsage
 from .redaction import is_secret
 from .reports.collect import ReportCollector
 from .session import STATE, SessionState

@@ -26,7 +26,7 @@ import pytest
 
 from .backends import LOCAL_BACKENDS, Backend, BackendError, RawResponse, Request, create_backend, request_identity
 from .recording import Cassette, CassetteError, shown
-from .recording_keys import recording_key
+from .recording.keys import recording_key
 from .settings.table import SETTINGS, resolve, resolve_all
 
 __all__ = ["SessionState", "TestSetup", "STATE", "cassette_path", "command_line_id"]

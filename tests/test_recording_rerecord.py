@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_reasoning.recording_keys import same_response
+from pytest_reasoning.recording.keys import same_response
 from wire import chunk, completion, sse
 
 ROOT = Path(__file__).resolve().parent.parent
