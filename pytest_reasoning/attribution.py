@@ -43,7 +43,8 @@ class Attribution:
         spans: per span, ``log p(target | prompt) - log p(target | prompt without it)``
             (nats; positive: the span makes the detour more likely).
         span_rows: per target token, the same score of each span for that token alone.
-        tokens: per prompt token ``(text, start, end, score)``, the token deleted.
+        tokens: per prompt token ``(text, start, end, score)``, the token deleted (per
+            word where the tokenizer gives no character offsets).
         span_texts: the spans' texts, in order.
     """
 
@@ -139,8 +140,14 @@ def _renderer(lm: Any, messages: list[dict[str, Any]], where: int, thinking: boo
 
 
 def _pieces(tokenizer: Any, text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each prompt token (tokens sharing a character merged)."""
-    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    """``(start, end)`` of each prompt token (tokens sharing a character merged); of
+    each word and the spaces after it where the tokenizer gives no offsets (a slow one)."""
+    import re
+
+    try:
+        offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    except (NotImplementedError, KeyError, TypeError, ValueError):
+        offsets = [m.span() for m in re.finditer(r"\S+\s*", text)]
     starts = sorted({0, *(a for a, b in offsets if b > a)})
     return list(zip(starts, [*starts[1:], len(text)]))
 
