@@ -51,6 +51,50 @@ def _short(value: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+#: Characters of shared text kept on each side of where two texts differ.
+CONTEXT_CHARS = 20
+#: Changed sentences the summary shows (each way) before the line diff.
+SHOWN_SENTENCES = 3
+
+
+def _pair(old: Any, new: Any, width: int = 70) -> str:
+    """``old -> new``; two texts are cut to where they differ (the shared beginning and
+    end elided to :data:`CONTEXT_CHARS` of context), so a one-clause prompt edit shows
+    the clause, not the shared start of both prompts."""
+    if not (isinstance(old, str) and isinstance(new, str)):
+        return f"{_short(old, width)} -> {_short(new, width)}"
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    a, b = max(0, start - CONTEXT_CHARS), end - min(end, CONTEXT_CHARS)
+
+    def cut(text: str) -> str:
+        piece = text[a : len(text) - b]
+        return ("…" if a else "") + (piece if len(piece) <= width else piece[: width - 1] + "…") + ("…" if b else "")
+
+    return f"{cut(old)!r} -> {cut(new)!r}"
+
+
+def _cut(text: str, width: int = 100) -> str:
+    """One line of at most ``width`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _changed_sentences(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+    """The sentences ``new`` adds and those it removes, in order (difflib)."""
+    added, removed = [], []
+    for tag, a0, a1, b0, b1 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            removed += old[a0:a1]
+        if tag in ("replace", "insert"):
+            added += new[b0:b1]
+    return added, removed
+
+
 def summarize(old: Snapshot, new: Snapshot) -> list[str]:
     """Lines describing how snapshot ``new`` differs from ``old`` (typed, or parsed
     from the snapshot files), most important first; ``[]`` when the reviewed parts are
@@ -65,9 +109,9 @@ def summarize(old: Snapshot, new: Snapshot) -> list[str]:
         for level in diff.get(kind, []):
             name = _path(level)
             if name.startswith("messages"):
-                lines.insert(0, f"prompt changed: {name}: {_short(level.t1)} -> {_short(level.t2)}")
+                lines.insert(0, f"prompt changed: {name}: {_pair(level.t1, level.t2)}")
             elif name == "answer":
-                lines.insert(0, f"answer changed: {_short(level.t1)} -> {_short(level.t2)}")
+                lines.insert(0, f"answer changed: {_pair(level.t1, level.t2)}")
             elif _detour_name(level) is not None and bool(level.t1) != bool(level.t2):
                 detour = _detour_name(level)
                 lines.insert(0, f"detour {detour!r} " + (
@@ -82,16 +126,20 @@ def summarize(old: Snapshot, new: Snapshot) -> list[str]:
                        ("iterable_item_added", "added"), ("iterable_item_removed", "removed")):
         for level in diff.get(kind, []):
             value = level.t2 if word == "added" else level.t1
-            lines.append(f"{_path(level)} {word}: {_short(value)}")
+            if _path(level) == "checks.detours" and isinstance(value, Mapping):  # detours first checked or dropped
+                at = sum(1 for line in lines if line.startswith(("prompt changed", "answer changed")))
+                lines[at:at] = [f"detour {name!r} " + (f"{word} ({hits} hits)" if hits else f"check {word} (not taken)")
+                                for name, hits in value.items()]
+            else:
+                lines.append(f"{_path(level)} {word}: {_short(value)}")
     old_s, new_s = old.reasoning, new.reasoning
-    if old_s != new_s:
-        added = removed = 0
-        for tag, a0, a1, b0, b1 in difflib.SequenceMatcher(a=old_s, b=new_s, autojunk=False).get_opcodes():
-            if tag in ("replace", "delete"):
-                removed += a1 - a0
-            if tag in ("replace", "insert"):
-                added += b1 - b0
-        lines.append(f"sentences changed: {added} added, {removed} removed (of {len(old_s)} -> {len(new_s)})")
+    if old_s != new_s:  # right after the prompt, answer and detour lines: what a reviewer reads first
+        added, removed = _changed_sentences(old_s, new_s)
+        first = sum(1 for line in lines if line.startswith(("prompt changed", "answer changed", "detour ")))
+        shown = [f"sentences changed: {len(added)} added, {len(removed)} removed (of {len(old_s)} -> {len(new_s)})"]
+        shown += [f"  + {_cut(t)}" for t in added[:SHOWN_SENTENCES]]
+        shown += [f"  - {_cut(t)}" for t in removed[:SHOWN_SENTENCES]]
+        lines[first:first] = shown
     return lines
 
 
@@ -104,7 +152,7 @@ def summary_lines(old: Snapshot, new: Snapshot) -> list[str]:
         a, b = old.to_dict(), new.to_dict()
         fields = sorted(str(k) for k in {*a, *b} if a.get(k) != b.get(k))
         changes = [f"only {', '.join(fields)} changed" if fields else "(no change but the file's layout)"]
-    return ["What changed in the trace:", *(f"  - {line}" for line in changes)]
+    return ["What changed in the trace:", *(f"  {line}" if line.startswith("  ") else f"  - {line}" for line in changes)]
 
 
 def diff_traces(old: Any, new: Any) -> str:

@@ -282,7 +282,7 @@ def trace_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     :class:`~pytest_reasoning.TraceSample` (``assert sample == trace_snapshot``) is
     compared statistically in either mode and, under ``--snapshot-update``, rewritten
     whenever its text changed."""
-    from .snapshots import extension_for
+    from .snapshots import extension_for, short_repr
 
     item, state = request.node, request.config.stash[STATE]
     path = snapshot_file(item)
@@ -294,4 +294,5 @@ def trace_snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
             pytrace=False,
         )
     mode = resolve(request.config, "snapshot_mode", item)
-    return snapshot.use_extension(extension_for(mode, bool(getattr(snapshot, "update_snapshots", False))))
+    assertion = snapshot.use_extension(extension_for(mode, bool(getattr(snapshot, "update_snapshots", False))))
+    return short_repr(assertion, shown(path))

@@ -64,9 +64,10 @@ def test_summarize_orders_answer_and_detours_first():
     new = json.loads(serialize_trace(new_trace))
     lines = summarize(old, new)
     assert lines[0] == "answer changed: 'Austin' -> 'Houston'"
-    assert "finish_reason: None -> 'length'" in lines
-    assert "reasoning characters: 14 -> 23 (+9)" in lines
-    assert lines[-1] == "sentences changed: 1 added, 0 removed (of 2 -> 3)"
+    assert lines[1] == "detour 'sports' added (1 hits)"
+    assert lines[2:4] == ["sentences changed: 1 added, 0 removed (of 2 -> 3)", "  + Cowboys."]  # before the figures
+    assert "finish_reason: None -> 'length'" in lines[4:]
+    assert "reasoning characters: 14 -> 23 (+9)" in lines[4:]
     assert summarize(old, old) == []
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 #: Public name -> the submodule that defines it.
 _EXPORTS = {
+    "short_repr": "extension",
     "SNAPSHOT_KEYS": "schema",
     "VOLATILE_EXTRA": "schema",
     "SnapshotStats": "schema",

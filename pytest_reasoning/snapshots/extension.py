@@ -236,3 +236,19 @@ def extension_for(mode: str, update: bool = False) -> type[TraceSnapshotExtensio
     if mode == "stable":
         return _RewritingStableTraceSnapshotExtension if update else StableTraceSnapshotExtension
     return _RewritingTraceSnapshotExtension if update else TraceSnapshotExtension
+
+
+def short_repr(assertion: Any, name: str) -> Any:
+    """``assertion`` (the ``trace_snapshot`` fixture's value, syrupy's
+    ``SnapshotAssertion``) with a one-line ``repr`` naming the snapshot file ``name``:
+    pytest shows a failing test's arguments, and syrupy's own ``repr`` is the whole
+    stored snapshot.  The object is syrupy's, only its class is a subclass that changes
+    ``repr``; ``with_defaults`` keeps it."""
+    from syrupy.assertion import SnapshotAssertion
+
+    class TraceSnapshotAssertion(SnapshotAssertion):
+        def __repr__(self) -> str:
+            return f"<trace snapshot {name}>"
+
+    assertion.__class__ = TraceSnapshotAssertion
+    return assertion
