@@ -151,7 +151,8 @@ def summary_lines(old: Snapshot, new: Snapshot) -> list[str]:
     if not changes:  # nothing reviewed changed: name the fields that did (usage, params, ...)
         a, b = old.to_dict(), new.to_dict()
         fields = sorted(str(k) for k in {*a, *b} if a.get(k) != b.get(k))
-        changes = [f"only {', '.join(fields)} changed" if fields else "(no change but the file's layout)"]
+        changes = [f"nothing a reviewer reads changed; these fields did: {', '.join(fields)}" if fields
+                   else "(no change but the file's layout)"]
     return ["What changed in the trace:", *(f"  {line}" if line.startswith("  ") else f"  - {line}" for line in changes)]
 
 

@@ -258,11 +258,14 @@ class ReasoningModel:
 
 @pytest.fixture
 def reasoning_model(request: pytest.FixtureRequest):
-    """Call it with a prompt (and sampling/thinking params) to get a :class:`Trace`::
+    """The test's reasoning model: ``reasoning_model(prompt, **params)`` returns a
+    Trace, ``.sample(prompt, n)`` a TraceSample of n traces, ``.batch([...])`` several
+    traces at once, ``.using(adapter=...)`` the same model with other settings,
+    ``.explain(prompt, detour)`` which part of the prompt drives a detour.  Backend,
+    model and record mode come from ``--reasoning-*`` options, the test's
+    ``@pytest.mark.reasoning(...)`` and ``reasoning_*`` ini keys.
 
-        def test_capital(reasoning_model):
-            trace = reasoning_model("What is the capital of Texas?", temperature=0.6)
-            sample = reasoning_model.sample("What is the capital of Texas?", 32)
+    Example: ``trace = reasoning_model("What is the capital of Texas?", temperature=0.6)``.
     """
     try:
         model, problem = ReasoningModel(request.node, request.config.stash[STATE]), None

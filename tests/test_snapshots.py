@@ -98,7 +98,7 @@ def test_summary_names_fields_outside_the_reviewed_parts():
 
     old = {"answer": "Austin", "usage": {"prompt_tokens": 10}, "params": {"seed": 1}}
     new = {"answer": "Austin", "usage": {"prompt_tokens": 12}, "params": {"seed": 1}}
-    assert summary_lines(old, new) == ["What changed in the trace:", "  - only usage changed"]
+    assert summary_lines(old, new) == ["What changed in the trace:", "  - nothing a reviewer reads changed; these fields did: usage"]
 
 
 def test_committed_snapshots_read_back_to_the_same_bytes():
