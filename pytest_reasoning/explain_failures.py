@@ -50,8 +50,12 @@ def explain_failure(item: pytest.Item, error: AssertionError) -> None:
     target, name, n = failing[0]
     first = (list(target) if n is not None else [target])[0]
     detour = known_detours(item).get(name)
+    adapter = (first.extra.get("adapter") or {}).get("path")
     if detour is None:
         lines = full = [f"not explained: the detour {name!r} is not defined at module level or as a parameter"]
+    elif adapter != model.settings.get("adapter"):
+        lines = full = [f"not explained: the failing trace came from adapter {adapter!r}, not the test's model; "
+                        "call reasoning_model.using(adapter=...).explain(...) in the test"]
     else:
         lines, full = _explain_quietly(item, model, first, detour, n)
     item.add_report_section("call", "reasoning explanation", "\n".join(full))
