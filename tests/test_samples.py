@@ -622,9 +622,6 @@ def test_a_failing_interval_reads_as_below_its_threshold():
     assert shown_interval(str(info.value).splitlines()[0])[1] < 0.9
 
 
-@pytest.mark.xfail(strict=True, reason="pyproject.toml: a sample's rates (stats/, Wilson by scipy.stats.binomtest) "
-                   "need scipy, which the package does not require: on an install without it every sample "
-                   "assertion fails with ModuleNotFoundError")
 def test_the_package_requires_what_the_rates_need():
     tomllib = pytest.importorskip("tomllib", reason="Python 3.11 reads TOML")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
