@@ -216,7 +216,9 @@ def test_other():
     start = time.perf_counter()
     project.runpytest("--snapshot-update").assert_outcomes(passed=2)
     project.runpytest().assert_outcomes(passed=2)
-    assert time.perf_counter() - start < 20  # was minutes: every hit scanned every sentence
+    # A guard against a quadratic scan (it took many minutes when every hit scanned every
+    # sentence), not a speed target: about 10 s on 2 idle cores; speed is in benchmarks/.
+    assert time.perf_counter() - start < 180
     snapshot = json.loads((project.path / "snapshots" / "test_in" / "test_call.json").read_text("utf-8"))
     assert snapshot["stats"]["reasoning_sentences"] > 20_000 and snapshot["checks"]["detours"]["texas"] > 20_000
 
