@@ -46,6 +46,8 @@ class Attribution:
         tokens: per prompt token ``(text, start, end, score)``, the token deleted (per
             word where the tokenizer gives no character offsets).
         span_texts: the spans' texts, in order.
+        question: indexes of the spans the explanation found to be part of the question
+            (without them the right answer drops); :attr:`top_span` passes over them.
     """
 
     sample: int
@@ -55,11 +57,14 @@ class Attribution:
     span_rows: tuple[tuple[float, ...], ...]
     tokens: tuple[tuple[str, int, int, float], ...]
     span_texts: tuple[str, ...]
+    question: tuple[int, ...] = ()
 
     @property
     def top_span(self) -> int:
-        """The index of the span with the largest score."""
-        return max(range(len(self.spans)), key=self.spans.__getitem__)
+        """The index of the span with the largest score, of those not part of the
+        question (of all, when every span is)."""
+        others = [i for i in range(len(self.spans)) if i not in self.question] or list(range(len(self.spans)))
+        return max(others, key=self.spans.__getitem__)
 
     @property
     def decisive_token(self) -> int:
@@ -73,7 +78,8 @@ class Attribution:
         token = self.target_tokens[self.decisive_token]
         best = sorted(self.tokens, key=lambda t: -t[3])[:TOP_TOKENS]
         return [f"token attribution ({METHOD}, sample {self.sample}): log-probability of {self.target!r}",
-                *(f'  "{self.span_texts[i]}": {self.spans[i]:+.2f} nats' for i in order),
+                *(f'  "{self.span_texts[i]}": {self.spans[i]:+.2f} nats'
+                  + (" (part of the question)" if i in self.question else "") for i in order),
                 f"  the top span moves {token!r} most ({self.span_rows[self.decisive_token][self.top_span]:+.2f} nats)",
                 "  top prompt tokens: " + ", ".join(f"{t[0]!r} {t[3]:+.2f}" for t in best)]
 
@@ -83,7 +89,7 @@ class Attribution:
                 "target_tokens": list(self.target_tokens), "spans": [round(x, 4) for x in self.spans],
                 "span_rows": [[round(x, 4) for x in row] for row in self.span_rows],
                 "tokens": [{"text": t, "start": a, "end": b, "score": round(s, 4)} for t, a, b, s in self.tokens],
-                "top_span": self.top_span, "decisive_token": self.decisive_token}
+                "question": list(self.question), "top_span": self.top_span, "decisive_token": self.decisive_token}
 
 
 def not_local(backend: str) -> str | None:
@@ -189,4 +195,4 @@ def attribute_detour(model: Any, explanation: Any, base: Any, where: int, detour
     return Attribution(
         sample, target, tuple(spans.output_tokens), tuple(float(x) for x in spans.seq_attr.tolist()), rows,
         tuple((seg.text[a:b], a, b, float(s)) for (a, b), s in zip(cuts, tokens.seq_attr.tolist())),
-        tuple(s.text for s in seg.spans)), None
+        tuple(s.text for s in seg.spans), tuple(s.index for s in explanation.question)), None

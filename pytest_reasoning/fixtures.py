@@ -187,12 +187,14 @@ class ReasoningModel:
         return sample
 
     def explain(self, prompt: Prompt, detour: Any, n: int | None = None, *, system: str | None = None,
-                attribute: bool | None = None, alpha: float = 0.05, **params: Any) -> Any:
+                answer: Any = None, attribute: bool | None = None, alpha: float = 0.05, **params: Any) -> Any:
         """Why ``prompt`` makes the reasoning take ``detour``: the prompt (its last user
         message) cut into spans, sampled ``n`` times whole and ``n`` times with each span
         left out, and the detour rates compared (Fisher, Newcombe's interval, Holm at
-        ``alpha``); on local models also token attribution (``attribute=None``: where
-        the model loads; ``True``: required).  Every run is a recorded sample request.
+        ``alpha``); ``answer``: the right answer's text or alternatives (a span without
+        which it drops is part of the question, not a cause); on local models also
+        token attribution (``attribute=None``: where the model loads; ``True``:
+        required).  Every run is a recorded sample request.
         Returns an :class:`~pytest_reasoning.explain.Explanation` (``.causes``,
         ``.spans``); see :mod:`pytest_reasoning.explain`.
 
@@ -203,7 +205,8 @@ class ReasoningModel:
         __tracebackhide__ = True
         from .explain import explain
 
-        return explain(self, prompt, detour, n, system=system, attribute=attribute, alpha=alpha, **params)
+        return explain(self, prompt, detour, n, system=system, answer=answer, attribute=attribute, alpha=alpha,
+                       **params)
 
     def _requests(self, prompts: Sequence[Prompt], system: str | None, params: dict[str, Any]) -> list[Request]:
         """The requests for ``prompts``; fails the test (one line) on bad input."""

@@ -5,10 +5,14 @@ The model is a real local chat-completions server (pytest-httpserver, threaded) 
 through the real ``openai`` client (backend ``vllm``): its reasoning goes Dallas ->
 Texas -> Austin, and when the prompt holds :data:`CLAUSE` it first detours through the
 Dallas Cowboys, in the samples whose seed is not 3 modulo 4 (12 of 16 with seeds 0-15).
+A prompt that names no Dallas gets Miami, the Miami Heat and Tallahassee, as the small
+Qwen3 does.
 
-- The search names that clause and nothing else, with both rates, the difference, its
-  Newcombe interval, Fisher's p-value and Holm's; each variant's prompt is repaired;
-  every run is a sample request of its own (n per variant, one batch a round).
+- The search names that clause and, without ``answer=``, the city too (leaving it out
+  ends the Cowboys detour); with ``answer="Austin"`` the city is part of the question
+  and the clause is the only cause; both rates, the difference, its Newcombe interval,
+  Fisher's p-value and Holm's; each variant's prompt is repaired; every run is a sample
+  request of its own (n per variant, one batch a round).
 - More than eight spans: the group search finds the clause with fewer variants.
 - Replay: the same explanation with no server.
 - Bad input: one line each, before any request.
@@ -56,10 +60,14 @@ class Scripted:
         body = request.get_json()
         prompt, seed = body["messages"][-1]["content"], body.get("seed", 0)
         detour = CLAUSE in prompt and seed % 4 != 3
-        reasoning = " ".join(["Dallas is a city in Texas.",
-                              *(["Dallas is also home to the Dallas Cowboys, an NFL team."] if detour else []),
-                              "The capital of Texas is Austin."])
-        reply = completion({"content": "Austin", "reasoning": reasoning}, model="served")
+        if "Dallas" not in prompt:
+            reasoning, answer = "Miami is a city in Florida. Miami is home to the Miami Heat.", "Tallahassee"
+        else:
+            reasoning = " ".join(["Dallas is a city in Texas.",
+                                  *(["Dallas is also home to the Dallas Cowboys, an NFL team."] if detour else []),
+                                  "The capital of Texas is Austin."])
+            answer = "Austin"
+        reply = completion({"content": answer, "reasoning": reasoning}, model="served")
         return Response(json.dumps(reply), content_type="application/json")
 
     def prompts(self) -> list[str]:
@@ -102,14 +110,14 @@ pytestmark = pytest.mark.reasoning(backend="vllm", model="served")
 SPORTS = Detour("sports", terms=["NFL", "Cowboys"])
 
 def test_why(reasoning_model):
-    why = reasoning_model.explain({prompt!r}, SPORTS, 16, temperature=0.6, seed=0)
+    why = reasoning_model.explain({prompt!r}, SPORTS, 16, temperature=0.6, seed=0{extra})
     with open("why.json", "w", encoding="utf-8") as f:
         json.dump({{**why.to_report(), "text": str(why)}}, f)
 """
 
 
-def explained(pytester, prompt: str, *args: str) -> dict:
-    pytester.makepyfile(test_why=EXPLAINED.format(prompt=prompt))
+def explained(pytester, prompt: str, *args: str, extra: str = ", answer='Austin'") -> dict:
+    pytester.makepyfile(test_why=EXPLAINED.format(prompt=prompt, extra=extra))
     pytester.runpytest(*args).assert_outcomes(passed=1)
     return json.loads((pytester.path / "why.json").read_text(encoding="utf-8"))
 
@@ -121,18 +129,23 @@ def test_explain_names_the_clause_the_detour_follows_and_nothing_else(pytester, 
     assert why["baseline"]["count"] == 12  # seeds 0..15, not 3 mod 4
     assert [s["text"] for s in why["spans"]] == ["In the United States", "what is the capital of the state",
                                                 "that contains Dallas", CLAUSE]
-    assert why["causes"] == [3]
+    assert why["causes"] == [3] and why["question"] == [2]
+    city = why["spans"][2]  # without it, no Dallas: Miami, Tallahassee, no Cowboys
+    assert (city["without"]["count"], city["answer_without"]["count"], city["changes_answer"]) == (0, 0, True)
+    assert city["significant"] and city["prompt_without"] == (
+        f"In the United States, what is the capital of the state, {CLAUSE}?")
     clause = why["spans"][3]
     assert (clause["with"]["count"], clause["without"]["count"], clause["difference"]) == (12, 0, 0.75)
     assert clause["prompt_without"] == PLAIN  # the appositive's "?" went to the rest
     assert 0.4 < clause["interval"]["low"] < 0.75 < clause["interval"]["high"] <= 1
     assert clause["p_value"] < 1e-4
     assert clause["adjusted_p"] == pytest.approx(4 * clause["p_value"], rel=0.01)  # Holm: the smallest of 4
-    for other in why["spans"][:3]:
+    for other in why["spans"][:2]:
         assert (other["without"]["count"], other["difference"], other["significant"]) == (12, 0.0, False)
-        assert other["adjusted_p"] == 1.0
+        assert other["adjusted_p"] == 1.0 and other["answer_without"]["count"] == 16
     assert why["attribution"] is None and why["attribution_note"] is None  # an API backend: no attribution
     assert f'* "{CLAUSE}": 12/16 with it, 0/16 without it: +75 pp (95% CI' in why["text"]
+    assert "; the right answer too, 0/16 without it: part of the question" in why["text"]
     # every sample of every variant is a request of its own: 16 whole, 16 per span left out
     prompts = scripted.prompts()
     assert len(prompts) == 5 * 16 and prompts.count(PRECISE) == 16
@@ -144,6 +157,19 @@ def test_explain_names_the_clause_the_detour_follows_and_nothing_else(pytester, 
     scripted.server.clear_log()
     assert explained(pytester, PRECISE, *options(None, "none")) == why
     assert scripted.prompts() == []
+    # Without the answer, leaving the city out counts as a cause too: it ends the Cowboys.
+    plain = explained(pytester, PRECISE, *options(None, "none"), extra="")
+    assert plain["causes"] == [3, 2] or plain["causes"] == [2, 3]
+    assert plain["question"] == [] and plain["answer_rate"] is None and plain["spans"][2]["answer_without"] is None
+
+
+def test_a_bad_answer_is_a_one_line_error(pytester, scripted):
+    pytester.makepyfile(test_why=EXPLAINED.format(prompt=PRECISE, extra=", answer=['Austin', 3]"))
+    result = pytester.runpytest(*options(scripted, "new_episodes"))
+    result.assert_outcomes(failed=1)
+    assert ("reasoning_model.explain(answer=...) is the right answer's text or a list of alternatives; "
+            "got ['Austin', 3]") in result.stdout.lines, result.stdout.str()
+    assert scripted.prompts() == []
 
 
 def test_more_than_eight_spans_are_searched_in_groups(pytester, scripted):
@@ -153,9 +179,10 @@ def test_more_than_eight_spans_are_searched_in_groups(pytester, scripted):
     assert len(spans) == 12 and spans.index(CLAUSE) == 9
     assert why["search"] == "groups"
     assert [spans[i] for i in why["causes"]] == [CLAUSE]
-    # halves of 12, then of the six holding the clause, then of three, then of two:
-    # 8 variants rather than 12
-    assert len(set(scripted.prompts())) == 1 + 8 and len(scripted.prompts()) == 9 * 16
+    assert [spans[i] for i in why["question"]] == ["that contains Dallas"]
+    # halves of 12, then of the six holding the city and the clause, then of each three,
+    # then of (6, 7) and (9, 10): 10 variants rather than 12
+    assert len(set(scripted.prompts())) == 1 + 10 and len(scripted.prompts()) == 11 * 16
     far = why["spans"][0]
     assert (far["alone"], far["removed"], far["significant"]) == (False, list(range(6)), False)
     assert far["without"]["count"] == 12
@@ -272,7 +299,7 @@ def test_reasoning_explain_explains_each_detour_failure(pytester, scripted):
     for name in ("test_sample", "test_trace"):
         kept = json.loads((pytester.path / f"{name}.json").read_text(encoding="utf-8"))
         (why,) = kept["data"]["explanations"]
-        assert why["causes"] == [3] and why["prompt"] == PRECISE
+        assert why["causes"] == [2, 3] and why["prompt"] == PRECISE  # no answer given: the city counts too
         assert kept["sections"]["Captured reasoning explanation call"].startswith("why the 'sports' detour")
     sample = json.loads((pytester.path / "test_sample.json").read_text(encoding="utf-8"))["data"]
     assert len(sample["samples"]) == 1 and sample["traces"] == []  # the explanation's traces are not listed
