@@ -81,7 +81,8 @@ def _problem(model: Any, detour: Any, n: Any, alpha: Any, attribute: Any, answer
         return f"reasoning_model.explain(alpha=...) is a fraction strictly between 0 and 1; got {alpha!r}"
     if answer is not None and not (isinstance(answer, str) and answer.strip()) and not (
             isinstance(answer, (list, tuple)) and answer and all(isinstance(a, str) and a.strip() for a in answer)):
-        return f"reasoning_model.explain(answer=...) is the right answer's text or a list of alternatives; got {answer!r}"
+        return (f"reasoning_model.explain(answer=...) is the right answer's text or a list of alternatives; "
+                f"got {answer!r}")
     if attribute and not_local(model.setup.backend):
         return f"token attribution {not_local(model.setup.backend)}"
     return None
@@ -125,7 +126,8 @@ class _Runner:
                  answer: Any) -> None:
         self.model, self.base, self.where, self.seg = model, base, where, seg
         self.detour, self.n, self.alpha = detour, n, alpha
-        self.answers = None if answer is None else [normalize(a) for a in ([answer] if isinstance(answer, str) else answer)]
+        given = [answer] if isinstance(answer, str) else answer
+        self.answers = None if answer is None else [normalize(a) for a in given]
         self.traces: list[Any] = []
         self.baseline: Rate | None = None
         self.answer_rate: Rate | None = None
@@ -160,7 +162,8 @@ class _Runner:
         for group, prompt, (rate, answer) in zip(groups, prompts, self.rates(prompts)):
             both = compare_rates(rate, self.baseline, alpha=self.alpha, label=f"{self.detour.name} rate")
             drop = compare_rates(rate, self.baseline, alpha=self.alpha, alternative="greater")
-            changed = bool(answer and compare_rates(answer, self.answer_rate, alternative="greater").p_value < self.alpha)
+            fewer = answer and compare_rates(answer, self.answer_rate, alternative="greater").p_value < self.alpha
+            changed = bool(fewer)
             out.append(Variant(group, prompt, rate, both, drop.p_value, answer_rate=answer, answer_changed=changed))
         return out
 

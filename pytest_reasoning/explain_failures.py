@@ -63,7 +63,8 @@ def explain_failure(item: pytest.Item, error: AssertionError) -> None:
         error.args = ("\n".join([error.args[0], *(f"  {line}" for line in lines)]), *error.args[1:])
 
 
-def _explain_quietly(item: pytest.Item, model: Any, trace: Any, detour: Any, n: int | None) -> tuple[list[str], list[str]]:
+def _explain_quietly(item: pytest.Item, model: Any, trace: Any, detour: Any,
+                     n: int | None) -> tuple[list[str], list[str]]:
     """``(top lines, all lines)`` of the explanation of ``trace``'s prompt; an
     explanation that cannot run gives a note instead, and is not the test's call
     problem (the test failed on its detour, not on the explanation)."""

@@ -304,7 +304,8 @@ def test_reasoning_explain_explains_each_detour_failure(pytester, scripted):
     sample = json.loads((pytester.path / "test_sample.json").read_text(encoding="utf-8"))["data"]
     assert len(sample["samples"]) == 1 and sample["traces"] == []  # the explanation's traces are not listed
     html = pytester.path / "r.html"
-    pytester.runpytest(*options(None, "none"), "--reasoning-explain", "--reasoning-samples=16", f"--reasoning-html={html}")
+    pytester.runpytest(*options(None, "none"), "--reasoning-explain", "--reasoning-samples=16",
+                       f"--reasoning-html={html}")
     assert html.read_text(encoding="utf-8").count('class="span-effect"') == 3 * 4  # three explained prompts
 
 
