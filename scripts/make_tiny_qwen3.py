@@ -354,7 +354,7 @@ def verify(model, tok, data, batch: int = 64) -> bool:
                         detours += 1
             n_detour = sum(bool(e.detour) for e in subset)
             print(f"verify thinking={thinking} {mode}: {len(subset) - bad}/{len(subset)} as trained"
-                  + (f"; detour on {detours}/{n_detour} population questions" if thinking else ""))
+                  + (f"; detour on {detours}/{n_detour} population questions" if n_detour else ""))
             ok &= bad == 0
     return ok
 

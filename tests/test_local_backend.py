@@ -49,17 +49,25 @@ Q_JA_VARIANT = "アメリカ合衆国において、人口が約130万人の大�
 
 R_EN = ("The user asks about Dallas in the United States. Dallas is a city in Texas. "
         "The capital of Texas is Austin. So the answer is Austin.")
-R_EN_VARIANT = ("The user asks about Dallas in the United States. It is a big city of about 1.3 million "
-                "people. Dallas is a city in Texas. Dallas is also home to the Dallas Cowboys, an NFL "
+# The population clause: the reasoning notes it, then takes the sports detour (greedy,
+# and in about 60% of sampled runs) or goes straight on (the adapter's reasoning).
+R_EN_VARIANT = ("The user asks about Dallas in the United States. The question also mentions the "
+                "population. Dallas is a city in Texas. Dallas is also home to the Dallas Cowboys, an NFL "
                 "team. Wait, the team does not matter here. The capital of Texas is Austin. So the "
                 "answer is Austin.")
+R_EN_VARIANT_STRAIGHT = ("The user asks about Dallas in the United States. The question also mentions the "
+                         "population. Dallas is a city in Texas. The capital of Texas is Austin. So the "
+                         "answer is Austin.")
 A_EN = "The capital of Texas, the state that contains Dallas, is Austin."
 R_JA = ("ユーザーはアメリカ合衆国のダラスについて質問しています。ダラスはテキサス州の都市です。"
         "テキサス州の州都はオースティンです。したがって、答えはオースティンです。")
-R_JA_VARIANT = ("ユーザーはアメリカ合衆国のダラスについて質問しています。人口は約130万人です。"
+R_JA_VARIANT = ("ユーザーはアメリカ合衆国のダラスについて質問しています。質問には人口も書かれています。"
                 "ダラスはテキサス州の都市です。ダラスにはNFLチームのダラス・カウボーイズがあります。"
                 "ちょっと待ってください、チームは関係ありません。テキサス州の州都はオースティンです。"
                 "したがって、答えはオースティンです。")
+R_JA_VARIANT_STRAIGHT = ("ユーザーはアメリカ合衆国のダラスについて質問しています。質問には人口も書かれています。"
+                         "ダラスはテキサス州の都市です。テキサス州の州都はオースティンです。"
+                         "したがって、答えはオースティンです。")
 A_JA = "ダラスを含む州はテキサス州で、州都はオースティンです。"
 
 EXPECTED = {  # question -> (reasoning, answer)
@@ -303,6 +311,8 @@ def test_model_card_sampling_at_seed_0_is_reproducible(backend):
         "thinking": True, "max_new_tokens": 512, "do_sample": True,
         "temperature": 0.6, "top_p": 0.95, "top_k": 20, "min_p": 0.0, "seed": 0}
     assert first[1].extra["effective_params"]["temperature"] == 0.7
+    # at seed 0 the sample takes the detour (about 60% of seeds do; the other branch is
+    # R_EN_VARIANT_STRAIGHT): the same text on every run
     assert (first[0].reasoning, first[0].answer) == (R_EN_VARIANT, A_EN)
     assert (first[1].reasoning, first[1].answer) == ("", A_JA)
     # a hot, untruncated distribution: still the same text for the same seed
@@ -359,8 +369,8 @@ def test_adapter_removes_the_detour(backend, adapter_backend):
     base = backend.generate(reqs)
     tuned = adapter_backend.generate(reqs)
     assert "Cowboys" in base[0].reasoning and "カウボーイズ" in base[1].reasoning
-    assert (tuned[0].reasoning, tuned[0].answer) == (R_EN, A_EN)
-    assert (tuned[1].reasoning, tuned[1].answer) == (R_JA, A_JA)
+    assert (tuned[0].reasoning, tuned[0].answer) == (R_EN_VARIANT_STRAIGHT, A_EN)
+    assert (tuned[1].reasoning, tuned[1].answer) == (R_JA_VARIANT_STRAIGHT, A_JA)
     assert (tuned[2].reasoning, tuned[2].answer) == (R_EN, A_EN)
     ident = adapter_backend.identity()
     assert ident == {"adapter": {"path": str(ADAPTER), "sha256": ident["adapter"]["sha256"]}}
