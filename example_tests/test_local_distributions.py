@@ -63,7 +63,7 @@ def test_the_fine_tune_removes_the_detour(reasoning_model, lang):
     tuned = reasoning_model.using(adapter=ADAPTER).sample(PRECISE[lang], **SAMPLING)
 
     assert_rate_change(base, tuned, SPORTS, direction="down")
-    assert_no_detour(tuned, SPORTS, max_rate=0.05)
+    assert_no_detour(tuned, SPORTS, max_rate=0.1)
     assert_answer(tuned, contains=AUSTIN, min_rate=0.9)
     # What a reviewer of the adapter's pull request reads: every rate and measure,
     # Holm-corrected; the trace structures show no collapse of the reasoning.

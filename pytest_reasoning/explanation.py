@@ -108,7 +108,8 @@ class SpanEffect:
         """One line: rates with and without, the difference with its interval, p-values."""
         if self.variant is None:
             return f'  "{self.text}": not left out on its own (its group did not lower the rate)'
-        c, mark = self.variant.comparison, "*" if self.significant else " "
+        c = self.variant.comparison
+        mark = " " if not self.significant else "q" if self.changes_answer else "*"
         who = "it" if self.alone else f"its group of {len(self.variant.removed)} spans"
         answer = self.variant.answer_rate
         question = (f"; the right answer too, {answer.count}/{answer.n} without it: part of the question"
@@ -197,7 +198,7 @@ class Explanation:
             return f"nothing to explain: the {self.detour!r} detour was taken in 0 of {self.n} samples of the prompt"
         how = "each span left out in turn" if self.search == "one at a time" else "spans left out in groups, halving"
         return (f"why the {self.detour!r} detour: taken in {self.baseline}; {how} ({self.n} samples each), "
-                f"Fisher's exact test, Holm-corrected at alpha {self.alpha:g} (* = matters):")
+                f"Fisher's exact test, Holm-corrected at alpha {self.alpha:g} (* = a cause, q = part of the question):")
 
     def lines(self, top: int | None = None) -> list[str]:
         """The headline and one line per span (``top``: only the spans that matter, at
@@ -234,4 +235,5 @@ class Explanation:
                 "answer_rate": self.answer_rate.to_dict() if self.answer_rate else None,
                 "segments": segments, "lines": self.lines(),
                 "attribution": self.attribution.to_dict() if self.attribution is not None else None,
+                "attribution_lines": self.attribution.lines() if self.attribution is not None else [],
                 "attribution_note": self.attribution_note}

@@ -129,19 +129,22 @@ def reasoning_data(report: Any) -> dict[str, Any] | None:
 def terminal_lines(reports: list[Any]) -> list[str]:
     """The terminal's "reasoning samples" section: for each test that drew samples, each
     sample's rates (with intervals and n) and each comparison (difference with its
-    interval, p-value), one line each."""
+    interval, p-value), one line each; and each explanation's lines (every span's
+    effect on the detour rate, then the token attribution)."""
     lines: list[str] = []
     for report in reports:
         data = reasoning_data(report)
-        if not data or not data.get("samples"):
+        if not data or not (data.get("samples") or data.get("explanations")):
             continue
         lines.append(report.nodeid)
-        for sample in data["samples"]:
+        for sample in data.get("samples") or []:
             who = f"{sample['model']}" + (f" + {sample['adapter']}" if sample.get("adapter") else "")
             prompt = sample["prompt"] if len(sample["prompt"]) <= 70 else "…" + sample["prompt"][-69:]
             lines.append(f"  n={sample['n']} {who}: {prompt!r}")
             lines += [f"    {v['kind']} {v['label']!r}: {v['line']}" for v in sample["verdicts"]]
             lines += [f"    compared: {c['line']}" for c in sample["comparisons"]]
+        for explanation in data.get("explanations") or []:
+            lines += [f"  {line}" for line in explanation["lines"]]
     return lines
 
 

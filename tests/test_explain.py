@@ -303,10 +303,18 @@ def test_reasoning_explain_explains_each_detour_failure(pytester, scripted):
         assert kept["sections"]["Captured reasoning explanation call"].startswith("why the 'sports' detour")
     sample = json.loads((pytester.path / "test_sample.json").read_text(encoding="utf-8"))["data"]
     assert len(sample["samples"]) == 1 and sample["traces"] == []  # the explanation's traces are not listed
-    html = pytester.path / "r.html"
-    pytester.runpytest(*options(None, "none"), "--reasoning-explain", "--reasoning-samples=16",
-                       f"--reasoning-html={html}")
+    html, markdown = pytester.path / "r.html", pytester.path / "r.md"
+    replay = pytester.runpytest(*options(None, "none"), "--reasoning-explain", "--reasoning-samples=16",
+                                f"--reasoning-html={html}", f"--reasoning-report={markdown}")
     assert html.read_text(encoding="utf-8").count('class="span-effect"') == 3 * 4  # three explained prompts
+    report = markdown.read_text(encoding="utf-8")
+    assert "### Explained detours (3)" in report
+    assert f"🟥**{CLAUSE}**" in report  # the prompt, each span marked by its effect
+    assert sum(line.startswith(f"| 🟥 {CLAUSE} | 12/16 = 75.0% [") and line.endswith("| **cause** |")
+               for line in report.splitlines()) == 3, report
+    section = replay.stdout.str().split("reasoning samples")[1]  # the terminal's section, after the failures
+    assert section.count("why the 'sports' detour: taken in 12/16 = 75%") == 3
+    assert section.count(f'  * "{CLAUSE}": 12/16 with it, 0/16 without it: +75 pp') == 3
 
 
 def test_an_explanation_that_cannot_replay_leaves_a_note_and_the_outcome(pytester, scripted):

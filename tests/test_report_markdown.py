@@ -115,3 +115,11 @@ def test_the_limit_holds_for_any_budget(limit):
     blocks = [Block(["# title"]), Block(["```text"], ["line"] * 2000, ["```"]), Block(["tail"])]
     text = fit(blocks, limit)
     assert len(text) <= limit and text.count("```") % 2 == 0
+
+
+def test_a_span_is_shaded_by_its_effect_on_the_detour_rate():
+    from pytest_reasoning.reports.markdown import shade
+
+    edges = {0.69: "🟥", 0.5: "🟥", 0.49: "🟧", 0.2: "🟧", 0.05: "🟨", 0.049: "⬜", 0.0: "⬜", -0.05: "⬜", -0.06: "🟦"}
+    assert {d: shade(d) for d in edges} == edges
+    assert shade(None) == "▫️"  # not left out on its own

@@ -140,7 +140,7 @@ def comparisons(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ``{"title", "axis", "fixed": {param: id}, "columns": [Column, ...], "differs":
     [row, ...], "same": [row, ...]}`` with rows from
     :func:`~.differences.differences`; those whose verdicts differ first, each kind in
-    the order the tests ran."""
+    the order the tests ran.  A comparison in which nothing differs is left out."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     found = []
     for entry in entries:
@@ -155,6 +155,7 @@ def comparisons(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     for comparison in found:
         comparison["differs"], comparison["same"] = differences(comparison["columns"])
+    found = [c for c in found if c["differs"]]  # nothing side by side differs: nothing to show
     order = {e["nodeid"]: k for k, e in enumerate(entries)}
     found.sort(key=lambda c: (not any(r["verdict"] for r in c["differs"]), order[c["columns"][0]["entry"]["nodeid"]]))
     return found

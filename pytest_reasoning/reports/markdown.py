@@ -3,7 +3,8 @@
 In this order: the session's outcome and model calls; each changed snapshot (what
 changed first, then the changed sentences); each side-by-side comparison (what
 differs first); every test (verdict, answer, detours, path, reasoning size,
-hesitations); every sample (rates with their intervals, comparisons).  Long parts are
+hesitations); every sample (rates with their intervals, comparisons); every prompt
+explained (each span marked by its effect on the detour rate).  Long parts are
 folded into ``<details>``.  The whole must fit a pull request comment
 (:data:`LIMIT` characters): blocks are kept in order until the next does not fit; a
 table is cut between rows; then a note says what was left out.
@@ -200,8 +201,68 @@ def _samples(entries: list[dict[str, Any]]) -> list[Block]:
     return blocks
 
 
+def shade(difference: float | None) -> str:
+    """A span's effect on the detour rate as one square, Markdown's stand-in for the
+    HTML report's shading: 🟥 the rate drops by 50 points or more without the span,
+    🟧 by 20, 🟨 by 5; ⬜ within 5 points either way; 🟦 it rises by more than 5
+    (the span holds the detour back); ▫️ not left out on its own."""
+    if difference is None:
+        return "▫️"
+    for edge, square in ((0.5, "🟥"), (0.2, "🟧"), (0.05, "🟨")):
+        if difference >= edge:
+            return square
+    return "🟦" if difference < -0.05 else "⬜"
+
+
+def _emphasis(span: dict[str, Any], text: str) -> str:
+    """A span's text in bold when it is a cause, in italics when it is part of the question."""
+    if not span["significant"] or not text.strip():
+        return text
+    return f"*{text}*" if span["changes_answer"] else f"**{text}**"
+
+
+def _explanations(entries: list[dict[str, Any]]) -> list[Block]:
+    from .differences import rate_text
+
+    blocks = []
+    for e in entries:
+        for x in e["data"].get("explanations") or []:
+            if x["nothing_to_explain"]:
+                blocks.append(Block([f"**`{e['nodeid']}`** — nothing to explain: the `{cell(x['detour'])}` detour "
+                                     f"was taken in 0 of {x['n']} samples of: {cell(x['prompt'], 300)}"]))
+                continue
+            spans = x["spans"]
+            marked = "".join(seg["text"] if seg["span"] is None else
+                             shade(spans[seg["span"]]["difference"]) + _emphasis(spans[seg["span"]], seg["text"])
+                             for seg in x["segments"])
+            head = [f"**`{e['nodeid']}`** — why the `{cell(x['detour'])}` detour: taken in {rate_text(x['baseline'])}, "
+                    f"{x['n']} samples with each span left out", "", f"> {cell(marked, 1000)}", "",
+                    "| span | with it | without it | difference (95% CI) | Holm p | |", "|---|---|---|---|---|---|"]
+            rows = []
+            for s in spans:
+                role = ("**part of the question**" if s["changes_answer"] else "**cause**") if s["significant"] else ""
+                if s["without"] is None:
+                    rows.append(f"| {shade(None)} {cell(s['text'], 80)} | {rate_text(s['with'])} | not left out alone | | | |")
+                    continue
+                ci = s["interval"]
+                rows.append(f"| {shade(s['difference'])} {cell(s['text'], 80)} | {rate_text(s['with'])} | "
+                            f"{rate_text(s['without'])} | {100 * s['difference']:+.0f} pp ({100 * ci['low']:+.0f} to "
+                            f"{100 * ci['high']:+.0f}) | {s['adjusted_p']:.2g} | {role} |")
+            blocks.append(Block(head, rows))
+            if x.get("attribution_lines"):
+                blocks.append(_folded("Token attribution", x["attribution_lines"], "text"))
+    if blocks:
+        blocks.insert(0, Block([f"### Explained detours ({len(blocks)})", "",
+                                "Each span of the prompt left out in turn; 🟥 🟧 🟨 the detour follows the span "
+                                "(the rate drops by 50 / 20 / 5 points without it), ⬜ no effect, 🟦 it holds the detour back; "
+                                "**bold**: a cause, *italic*: part of the question (without it the right answer drops too), "
+                                "each significant after Holm's correction."]))
+    return blocks
+
+
 def render_markdown(entries: list[dict[str, Any]], title: str = "Reasoning report", limit: int = LIMIT) -> str:
     """The Markdown report of ``entries`` (see :mod:`pytest_reasoning.reports.collect`),
     at most ``limit`` characters."""
-    blocks = [_header(entries, title), *_changes(entries), *_comparisons(entries), *_tests(entries), *_samples(entries)]
+    blocks = [_header(entries, title), *_changes(entries), *_comparisons(entries), *_tests(entries), *_samples(entries),
+              *_explanations(entries)]
     return fit(blocks, limit)

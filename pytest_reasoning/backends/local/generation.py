@@ -234,7 +234,9 @@ def _generate_batch(
             gen_kwargs["logits_processor"] = [seeded_sampler(eff, row_seeds, lm.device)]
         enc = lm.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(lm.device)
         with torch.inference_mode():
-            out = lm.model.generate(**enc, **gen_kwargs)
+            # Only ids and mask: a tokenizer may add token_type_ids, which Qwen3 has no use for
+            # and which generate() in transformers before 4.52 rejects.
+            out = lm.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], **gen_kwargs)
         width = enc["input_ids"].shape[1]
         return [(enc["input_ids"][r].tolist(), int(enc["attention_mask"][r].sum()), out[r, width:].tolist())
                 for r in range(len(prompts))]
