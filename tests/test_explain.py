@@ -25,7 +25,6 @@ Qwen3 does.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer

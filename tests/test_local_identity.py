@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_reasoning.backends import RawResponse, Request
+from pytest_reasoning.backends import Request
 from pytest_reasoning.backends.local.identity import hash_cache_path, model_identity
 from pytest_reasoning.recording import Cassette
 
@@ -182,9 +182,9 @@ def test_a_mistyped_local_path_fails_at_once_naming_the_places(pytester, tiny_qw
     _tests(pytester, "models/tiny-qwen4")
     result = pytester.runpytest("--reasoning-record-mode=off")
     result.assert_outcomes(failed=2)
-    line = (f"model directory 'models/tiny-qwen4' not found (looked in models/tiny-qwen4); did you mean "
-            f"'models/tiny-qwen3'?; pass an existing directory (config.json, weights, tokenizer) or a Hugging Face "
-            f"hub id")
+    line = ("model directory 'models/tiny-qwen4' not found (looked in models/tiny-qwen4); did you mean "
+            "'models/tiny-qwen3'?; pass an existing directory (config.json, weights, tokenizer) or a Hugging Face "
+            "hub id")
     assert [ln for ln in result.stdout.lines if ln.startswith("model directory")] == [line, line]
     sub = pytester.mkdir("sub")  # looked for beside the test file and under the rootdir
     (pytester.path / "test_local.py").rename(sub / "test_local.py")

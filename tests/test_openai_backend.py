@@ -15,7 +15,7 @@ from werkzeug import Response
 from pytest_reasoning.backends import BackendError, Request, create_backend, to_trace
 from pytest_reasoning.backends.openai_api import OpenAIBackend, build_request
 from pytest_reasoning.trace import Usage
-from wire import USAGE, chunk, completion, sse, stream_chunks
+from wire import USAGE, completion, sse, stream_chunks
 
 KEY = "sk-" + "test0123456789abcdefKEY"  # fake, split so scanners do not flag it
 MESSAGES = ({"role": "user", "content": "ダラスを含む州の州都は？"},)

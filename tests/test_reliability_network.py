@@ -20,7 +20,6 @@ import threading
 import time
 
 import pytest
-from werkzeug import Response
 
 from pytest_reasoning.backends import RawResponse, Request
 from pytest_reasoning.recording import Cassette
