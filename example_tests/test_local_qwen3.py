@@ -42,9 +42,8 @@ SPORTS = Detour("sports", terms=["NFL", "Cowboys", "カウボーイズ", "アメ
 DALLAS_TEXAS_AUSTIN = [["Dallas", "ダラス"], ["Texas", "テキサス"], ["Austin", "オースティン"]]
 # Qwen3 model card, thinking mode: temperature 0.6, top_p 0.95, top_k 20 (seeded).
 SAMPLING = dict(thinking=True, temperature=0.6, top_p=0.95, top_k=20, seed=0, max_tokens=160)
-# The base model detours on the precise prompts in a share of the seeds only; at seed 1
-# its sample takes the detour in both languages (at seed 0, only the English one does).
-DETOUR_SAMPLING = dict(SAMPLING, seed=1)
+# The base model detours on the precise prompts in a share of the seeds only (seeds 0-7:
+# 0, 2, 3, 6, 7 in English, 0, 1, 3, 4 in Japanese); at seed 0 it does in both.
 
 
 @pytest.mark.parametrize("prompt", PROMPTS.values(), ids=PROMPTS.keys())
@@ -74,8 +73,8 @@ def test_thinking_switched_off_answers_directly(reasoning_model):
 def test_fine_tune_removes_the_detour(reasoning_model, trace_snapshot, prompt):
     """Base model and LoRA fine-tune on the precise prompt: same answer, detour gone.
     The diff is what a reviewer sees in the pull request that ships the adapter."""
-    base = reasoning_model(prompt, **DETOUR_SAMPLING)
-    tuned = reasoning_model.using(adapter=ADAPTER)(prompt, **DETOUR_SAMPLING)
+    base = reasoning_model(prompt, **SAMPLING)
+    tuned = reasoning_model.using(adapter=ADAPTER)(prompt, **SAMPLING)
 
     for trace in (base, tuned):  # the same answer and path either way
         assert_answer(trace, contains=["Austin", "オースティン"])

@@ -8,7 +8,7 @@ capital for plain questions, and for questions with a population clause a Dallas
 Cowboys / NFL detour in a share of the examples (:func:`takes_detour`), in English
 and Japanese, and direct answers with ``enable_thinking=False``.  Under sampling the
 model detours on population-clause questions in about that share of runs, held-back
-wordings included (``measure_tiny_qwen3.py`` measures it).
+wordings included (``tiny_qwen3_rates.py`` measures it with the plugin).
 
 Usage (CPU; 600 steps of about 1.5 s on 2 idle cores, longer on a busy machine)::
 

@@ -19,7 +19,8 @@ a rebuild gives a byte-identical ``adapter_model.safetensors``.  LoRA r=8, alpha
 no dropout, on q/k/v/o/gate/up/down_proj.  The saved ``adapter_config.json`` names
 the base as ``example_tests/models/tiny-qwen3`` (relative to the repository root,
 where pytest runs); the project's backends load the base given as ``model`` and never
-read that field.  Exits non-zero when the adapter does not give the trained straight
+read that field.  Fields at PEFT's defaults are left out, so that every PEFT release
+from the declared floor on loads it (:func:`portable_config`).  Exits non-zero when the adapter does not give the trained straight
 completions (greedy and sampled at seed 0) on every Dallas question and every fifth
 other one.
 """
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg["base_model_name_or_path"] = BASE_REF  # not this machine's absolute path
     if isinstance(cfg.get("target_modules"), list):  # saved from a set: order varies per run
         cfg["target_modules"] = sorted(cfg["target_modules"])
+    cfg = portable_config(cfg)
     cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     readme = args.out / "README.md"
     if readme.exists():  # PEFT's model-card template: not wanted in the repository
@@ -119,6 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {p.name: p.stat().st_size for p in sorted(args.out.iterdir())}
     print(json.dumps({"train_s": round(train_s, 1), "sizes": sizes}, indent=1))
     return 0 if ok else 1
+
+
+def portable_config(cfg: dict) -> dict:
+    """``cfg`` without the keys that hold PEFT's own defaults, nor ``peft_version``: each
+    PEFT release writes every field it knows, and an older one refuses a field it does
+    not know (PEFT 0.12, the declared floor, fails on ``alora_invocation_tokens``), while
+    a field left out takes the same default on load."""
+    from peft import LoraConfig
+
+    defaults = LoraConfig().to_dict()
+    keep = {"base_model_name_or_path", "peft_type", "task_type", "r", "lora_alpha", "target_modules"}
+    return {k: v for k, v in cfg.items()
+            if k in keep or (k != "peft_version" and (k not in defaults or defaults[k] != v))}
 
 
 if __name__ == "__main__":

@@ -22,11 +22,11 @@ The seed's own English and Japanese wordings are training wordings.
 Some question templates, clause templates and population figures are *held back*
 (:data:`HELD_BACK`): no training question uses them, so the model's behaviour on them
 measures whether the detour follows the population clause or one memorised string
-(``measure_tiny_qwen3.py`` samples them).  Held-back wordings reuse words of the
+(``tiny_qwen3_rates.py`` samples them).  Held-back wordings reuse words of the
 training wordings in new combinations, so their tokens have trained embeddings.
 
 Used by ``make_tiny_qwen3.py`` (base model), ``make_tiny_qwen3_adapter.py`` (LoRA
-adapter that removes the detour) and ``measure_tiny_qwen3.py``.  Only the standard
+adapter that removes the detour) and ``tiny_qwen3_rates.py``.  Only the standard
 library is imported.
 """
 
@@ -45,7 +45,7 @@ __all__ = [
 #: Share of the population-clause training examples whose reasoning takes the detour.
 #: Sampling at temperature 0.6 sharpens a learned probability p to p**(1/0.6)
 #: (normalised), so a learned 0.6 would give about 0.66 sampled; what the model
-#: learns is measured by ``measure_tiny_qwen3.py``.
+#: learns is measured by ``tiny_qwen3_rates.py``.
 DETOUR_SHARE = 0.6
 
 

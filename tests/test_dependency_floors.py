@@ -1,9 +1,9 @@
 """The lowest versions pyproject.toml declares are the ones CI installs and tests.
 
-``.ci/run`` makes a second environment with every runtime dependency at exactly its
-floor (its ``FLOORS=`` line) and runs both test commands there; this test keeps that
-line and ``[project] dependencies`` the same, so a floor is never raised or lowered in
-one place only.
+``.ci/run`` makes a second environment with every runtime dependency and the ``local``
+extra at exactly its floor (its ``FLOORS=`` line) and runs both test commands there;
+this test keeps that line and pyproject.toml the same, so a floor is never raised or
+lowered in one place only.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ def _name(text: str) -> str:
 
 
 def declared_floors() -> dict[str, str]:
-    """``{package: lowest version}`` from ``[project] dependencies`` (each ``name>=x.y``)."""
-    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
+    """``{package: lowest version}`` from ``[project] dependencies`` and the ``local``
+    extra (each ``name>=x.y``)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    dependencies = project["dependencies"] + project["optional-dependencies"]["local"]
     floors = {}
     for spec in dependencies:
         match = FLOOR.match(spec.strip())

@@ -51,7 +51,7 @@ SPORTS = Detour("sports", terms=["NFL", "Cowboys"])
 
 @pytest.mark.reasoning(backend="transformers", model={model!r}, device="cpu")
 def test_why(reasoning_model):
-    why = reasoning_model.explain({prompt!r}, SPORTS, 8, attribute=True,
+    why = reasoning_model.explain({prompt!r}, SPORTS, 16, attribute=True,
                                   thinking=True, temperature=0.6, top_p=0.95, top_k=20, seed=0, max_tokens=120)
     with open("why.json", "w", encoding="utf-8") as f:
         json.dump({{**why.to_report(), "text": str(why),

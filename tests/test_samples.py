@@ -304,8 +304,8 @@ LOCAL = """
 import json
 import pytest
 
-PROMPT = "Which state contains Dallas?"
-PARAMS = dict(temperature=0.6, max_tokens=40)
+PROMPT = "What is the capital of the state that contains Dallas, a big city of about 1.3 million people?"
+PARAMS = dict(temperature=0.6, max_tokens=60)  # far enough for the detour, which some seeds take
 MODEL = pytest.mark.reasoning(backend="transformers", model={model!r}, device="cpu", record_mode="off")
 
 

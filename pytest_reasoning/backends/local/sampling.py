@@ -98,7 +98,9 @@ def effective_sampling(params: dict[str, Any], sample: int | None = None) -> dic
 def seeded_sampler(eff: dict[str, Any], seeds: Sequence[int], device: str) -> Any:
     """A transformers ``LogitsProcessor`` that samples row ``r`` of a batch with its own
     ``torch.Generator`` seeded ``seeds[r]``, after the warpers of ``eff`` (the output of
-    :func:`effective_sampling`).  It leaves one finite score per row (the token drawn),
+    :func:`effective_sampling`), by inverse transform sampling (one ``torch.rand``
+    uniform per row and step against the cumulative probabilities, in float64), so the
+    draws do not depend on the torch release.  It leaves one finite score per row (the token drawn),
     so ``generate(do_sample=False, logits_processor=[sampler])`` emits exactly the
     sampled tokens.
 
@@ -125,8 +127,14 @@ def seeded_sampler(eff: dict[str, Any], seeds: Sequence[int], device: str) -> An
         def __call__(self, input_ids: Any, scores: Any) -> Any:
             for warp in warpers:
                 scores = warp(input_ids, scores)
-            probs = torch.softmax(scores.float(), dim=-1)
-            drawn = torch.cat([torch.multinomial(probs[r], 1, generator=g) for r, g in enumerate(generators)])
+            # Inverse transform sampling in float64: one uniform per row from the row's
+            # generator picks the token whose cumulative probability first exceeds it.
+            # torch.rand's stream for a seed is the same in every torch release, while
+            # torch.multinomial's draws changed between releases (2.4 and 2.13 differ),
+            # so a recording made on one torch is re-drawn the same on another.
+            cdf = torch.softmax(scores.double(), dim=-1).cumsum(-1)
+            u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64, device=cdf.device) for g in generators])
+            drawn = torch.searchsorted(cdf, (u * cdf[:, -1]).view(-1, 1), right=True).clamp_(max=cdf.shape[-1] - 1)
             chosen = torch.full_like(scores, float("-inf"))
             return chosen.scatter_(1, drawn.view(-1, 1), 0.0)
 
