@@ -5,8 +5,9 @@ top_k 20 in thinking mode, never greedy), so the seed's finding is a claim about
 rate: adding "a big city of about 1.3 million people" makes the reasoning detour
 through the NFL *more often*; the LoRA fine-tune makes it *rare*; the answer stays
 right.  Each test draws samples (``samples=64`` below), asserts rates with their
-Wilson intervals and compares samples with Fisher's exact test; the terminal's
-"reasoning samples" section shows the rates, intervals and p-values.
+Wilson intervals, compares samples with Fisher's exact test and snapshots the
+clause's sample as a distribution; the terminal's "reasoning samples" section shows
+the rates, intervals and p-values.
 
 The samples replay from ``cassettes/test_local_distributions.json`` (no torch needed);
 re-record them live on CPU in about a minute with
@@ -46,7 +47,7 @@ LANGUAGES = ["en", "ja"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_population_clause_raises_the_detour_rate(reasoning_model, lang):
+def test_the_population_clause_raises_the_detour_rate(reasoning_model, trace_snapshot, lang):
     plain = reasoning_model.sample(PLAIN[lang], **SAMPLING)
     precise = reasoning_model.sample(PRECISE[lang], **SAMPLING)
 
@@ -55,6 +56,10 @@ def test_the_population_clause_raises_the_detour_rate(reasoning_model, lang):
     for sample in (plain, precise):  # and the answer stays right
         assert_answer(sample, contains=AUSTIN, min_rate=0.9)
         assert_reasoning_path(sample, DALLAS_TEXAS_AUSTIN, min_rate=0.9)
+    assert_no_detour(precise, SPORTS, max_rate=0.9)  # kept in the snapshot: the rate it holds
+    # A distribution snapshot: n, every rate with its interval, the measures and all 64
+    # traces; a later sample fails only where a rate or a measure moved significantly.
+    assert precise == trace_snapshot
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

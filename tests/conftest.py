@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hypothesis  # noqa: F401  (imported once here: pytester's in-process runs drop
+
 # modules first imported inside them, and hypothesis' plugin would import it anew,
 # at about a second, in every inner run)
 import pytest
@@ -12,7 +13,12 @@ try:  # numpy's C extension refuses a second import in one process, and pytester
 except ImportError:  # without the `local` extra there is no numpy to protect
     pass
 
+from pathlib import Path
+
 import wire as _wire
+
+#: The small Qwen3 the project builds (``scripts/make_tiny_qwen3.py``).
+TINY = Path(__file__).resolve().parent.parent / "example_tests" / "models" / "tiny-qwen3"
 
 pytest_plugins = ["pytester"]
 
@@ -29,3 +35,28 @@ def _inner_runs_are_not_xdist_workers(request, monkeypatch):
     syrupy would then keep its report for a controller that does not exist."""
     if "pytester" in request.fixturenames:
         monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen3():
+    """The tiny Qwen3's path, with torch, transformers and scipy.stats imported and the
+    model run once in this process, so that pytester's in-process runs import nothing
+    new (they drop the modules first imported inside them).  One intra-op thread
+    meanwhile: a 1.3 M-parameter model gains nothing from more, and on a loaded two-core
+    machine OpenMP threads waiting on each other cost seconds.  Skips without the
+    ``local`` extra."""
+    torch = pytest.importorskip("torch", reason="needs the local extra: pip install 'pytest-reasoning[local]'")
+    pytest.importorskip("transformers", reason="needs the local extra: pip install 'pytest-reasoning[local]'")
+    import scipy.stats  # noqa: F401
+
+    from pytest_reasoning.backends import Request
+    from pytest_reasoning.backends.transformers import TransformersBackend
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    backend = TransformersBackend(str(TINY), device="cpu")
+    backend.run([Request("transformers", str(TINY), ({"role": "user", "content": "Dallas?"},),
+                         {"temperature": 0.6, "max_tokens": 2}, {}, 0)])
+    backend.close()
+    yield TINY
+    torch.set_num_threads(threads)

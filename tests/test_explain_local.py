@@ -6,40 +6,21 @@ log-probabilities) scores it and the prompt's tokens for the detour's first word
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "example_tests" / "models" / "tiny-qwen3"
 PRECISE = ("In the United States, what is the capital of the state that contains Dallas, "
            "a big city of about 1.3 million people?")
 CLAUSE = "a big city of about 1.3 million people"
 
 
 @pytest.fixture(scope="module")
-def tiny_qwen3():
-    """The tiny Qwen3's path, with torch, transformers and captum imported and the model
-    run once in this process (pytester's in-process runs drop the modules first
-    imported inside them); one intra-op thread meanwhile, as in ``tests/test_samples.py``."""
-    torch = pytest.importorskip("torch", reason="needs the local extra: pip install 'pytest-reasoning[local]'")
-    pytest.importorskip("transformers", reason="needs the local extra: pip install 'pytest-reasoning[local]'")
+def with_captum(tiny_qwen3):
+    """The tiny Qwen3's path (conftest.py), with captum imported too."""
     pytest.importorskip("captum", reason="needs the local extra: pip install 'pytest-reasoning[local]'")
     import captum.attr  # noqa: F401
-    import scipy.stats  # noqa: F401
-    import transformers  # noqa: F401
 
-    from pytest_reasoning.backends import Request
-    from pytest_reasoning.backends.transformers import TransformersBackend
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    backend = TransformersBackend(str(TINY), device="cpu")  # run once here, so the inner runs import nothing new
-    backend.run([Request("transformers", str(TINY), ({"role": "user", "content": "Dallas?"},),
-                         {"temperature": 0.6, "max_tokens": 2}, {}, 0)])
-    backend.close()
-    yield TINY
-    torch.set_num_threads(threads)
+    return tiny_qwen3
 
 
 EXPLAINED = """
@@ -59,8 +40,8 @@ def test_why(reasoning_model):
 """
 
 
-def test_the_small_model_detours_on_the_population_clause_and_attribution_scores_it(pytester, tiny_qwen3):
-    pytester.makepyfile(test_why=EXPLAINED.format(model=str(tiny_qwen3), prompt=PRECISE))
+def test_the_small_model_detours_on_the_population_clause_and_attribution_scores_it(pytester, with_captum):
+    pytester.makepyfile(test_why=EXPLAINED.format(model=str(with_captum), prompt=PRECISE))
     pytester.runpytest("--reasoning-record-mode=new_episodes", "-p", "no:cacheprovider").assert_outcomes(passed=1)
     why = json.loads((pytester.path / "why.json").read_text(encoding="utf-8"))
 

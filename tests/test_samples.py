@@ -24,19 +24,18 @@ import re
 import threading
 from pathlib import Path
 
+# Imported once here: pytester's in-process runs drop the modules first imported inside
+# them, and each inner run would import openai (and scipy, for the rates) anew.
+import openai  # noqa: E402,F401
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
+from wire import completion, sse, stream_chunks
 
 from pytest_reasoning import Detour, Trace, TraceSample, assert_answer, assert_no_detour
 from pytest_reasoning.assertions import SAMPLE_RULE
 from pytest_reasoning.backends import RawResponse, Request
 from pytest_reasoning.recording import Cassette
-from wire import completion, sse, stream_chunks
-
-# Imported once here: pytester's in-process runs drop the modules first imported inside
-# them, and each inner run would import openai (and scipy, for the rates) anew.
-import openai  # noqa: E402,F401
 
 try:
     import scipy.stats  # noqa: F401
@@ -44,7 +43,6 @@ except ImportError:  # the tests of rates fail and say so
     pass
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ROOT / "example_tests" / "models" / "tiny-qwen3"
 PROMPT = "What is the capital of Texas?"
 SPORTS = Detour("sports", terms=["NFL", "Cowboys"])
 
@@ -278,26 +276,7 @@ def test_off_calls_for_every_sample_every_time_and_writes_nothing(pytester, serv
     assert not (pytester.path / "cassettes").exists()
 
 
-# -- 3. local backend: the tiny Qwen3 on the CPU ------------------------------------
-@pytest.fixture(scope="module")
-def tiny_qwen3():
-    """The tiny Qwen3's path, with torch and transformers imported and the model run
-    once in this process, so that the inner runs import nothing new (pytester's
-    in-process runs drop the modules first imported inside them).  One intra-op
-    thread meanwhile: a 1.3 M-parameter model gains nothing from more, and on a
-    loaded two-core machine OpenMP threads waiting on each other cost seconds."""
-    torch = pytest.importorskip("torch", reason="needs the local extra: pip install 'pytest-reasoning[local]'")
-    pytest.importorskip("transformers", reason="needs the local extra: pip install 'pytest-reasoning[local]'")
-    from pytest_reasoning.backends.transformers import TransformersBackend
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    backend = TransformersBackend(str(TINY), device="cpu")
-    backend.run([Request("transformers", str(TINY), ({"role": "user", "content": "Dallas?"},),
-                         {"temperature": 0.6, "max_tokens": 2}, {}, 0)])
-    backend.close()
-    yield TINY
-    torch.set_num_threads(threads)
+# -- 3. local backend: the tiny Qwen3 on the CPU (the tiny_qwen3 fixture: conftest.py) --
 
 
 LOCAL = """

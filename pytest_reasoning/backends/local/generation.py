@@ -225,17 +225,20 @@ def _generate_batch(
     def plain(prompts: list[str], row_seeds: list[int] | None) -> list[tuple[list[int], int, list[int]]]:
         gen_kwargs: dict[str, Any] = {
             "max_new_tokens": eff["max_new_tokens"],
-            "do_sample": False,
+            "do_sample": False,  # generate() itself stays greedy: a seeded sampler draws the tokens
+            # the model card's sampling in generation_config.json goes unused: unset, so that
+            # transformers does not warn about it
+            "temperature": None, "top_p": None, "top_k": None,
             "eos_token_id": sorted(lm.eos_ids),
             "pad_token_id": lm.pad_id,
             "use_cache": use_cache,
         }
-        if row_seeds is not None:  # drawn by the per-row seeded sampler; generate() itself stays greedy
+        if row_seeds is not None:
             gen_kwargs["logits_processor"] = [seeded_sampler(eff, row_seeds, lm.device)]
         enc = lm.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(lm.device)
         with torch.inference_mode():
             # Only ids and mask: a tokenizer may add token_type_ids, which Qwen3 has no use for
-            # and which generate() in transformers before 4.52 rejects.
+            # and which generate() of transformers 4.51 rejects.
             out = lm.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], **gen_kwargs)
         width = enc["input_ids"].shape[1]
         return [(enc["input_ids"][r].tolist(), int(enc["attention_mask"][r].sum()), out[r, width:].tolist())
