@@ -40,9 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TINY = ROOT / "example_tests" / "models" / "tiny-qwen3"
-#: A question the model was not trained on, so that its samples differ (on the trained
-#: questions it is near certain at temperature 0.6, and 64 samples are one text).
-PROMPT = "Which state contains Dallas?"
+#: A held-back wording with the population clause, so that the samples differ: the
+#: model takes the sports detour in about 60% of them (without a clause it is near
+#: certain at temperature 0.6, and 64 samples are one text).
+PROMPT = "What is the capital of the state that contains Dallas, home to roughly 1.2 million residents?"
 
 
 def timed(run, *args) -> tuple[float, float, object]:

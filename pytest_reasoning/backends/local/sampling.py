@@ -99,15 +99,15 @@ def seeded_sampler(eff: dict[str, Any], seeds: Sequence[int], device: str) -> An
     """A transformers ``LogitsProcessor`` that samples row ``r`` of a batch with its own
     ``torch.Generator`` seeded ``seeds[r]``, after the warpers of ``eff`` (the output of
     :func:`effective_sampling`), by inverse transform sampling (one ``torch.rand``
-    uniform per row and step against the cumulative probabilities, in float64), so the
-    draws do not depend on the torch release.  It leaves one finite score per row (the token drawn),
-    so ``generate(do_sample=False, logits_processor=[sampler])`` emits exactly the
-    sampled tokens.
+    uniform per row and step, drawn on the CPU, against the cumulative probabilities in
+    float64), so the draws depend on neither the torch release nor the device.  It
+    leaves one finite score per row (the token drawn), so ``generate(do_sample=False,
+    logits_processor=[sampler])`` emits exactly the sampled tokens.
 
     Args:
         eff: effective sampling (``temperature``, ``top_k``, ``top_p``, ``min_p``).
         seeds: one seed per batch row.
-        device: where the scores live (the generators must be on the same device).
+        device: where the scores live (the generators stay on the CPU whatever it is).
     """
     import torch
     from transformers import LogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
@@ -121,7 +121,10 @@ def seeded_sampler(eff: dict[str, Any], seeds: Sequence[int], device: str) -> An
         from transformers import MinPLogitsWarper
 
         warpers.append(MinPLogitsWarper(eff["min_p"]))
-    generators = [torch.Generator(device=torch.device(device)).manual_seed(int(s)) for s in seeds]
+    # On the CPU whatever the model's device: torch.rand's CPU stream for a seed is the same
+    # on every torch release and machine, so a seed draws the same sample on a GPU as on
+    # the CPU (where the logits agree); the uniforms cross to the device, a few bytes a step.
+    generators = [torch.Generator(device="cpu").manual_seed(int(s)) for s in seeds]
 
     class SeededSampler(LogitsProcessor):
         def __call__(self, input_ids: Any, scores: Any) -> Any:
@@ -132,8 +135,9 @@ def seeded_sampler(eff: dict[str, Any], seeds: Sequence[int], device: str) -> An
             # torch.rand's stream for a seed is the same in every torch release, while
             # torch.multinomial's draws changed between releases (2.4 and 2.13 differ),
             # so a recording made on one torch is re-drawn the same on another.
-            cdf = torch.softmax(scores.double(), dim=-1).cumsum(-1)
-            u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64, device=cdf.device) for g in generators])
+            exact = torch.float32 if scores.device.type == "mps" else torch.float64  # MPS has no float64
+            cdf = torch.softmax(scores.to(exact), dim=-1).cumsum(-1)
+            u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in generators]).to(cdf)
             drawn = torch.searchsorted(cdf, (u * cdf[:, -1]).view(-1, 1), right=True).clamp_(max=cdf.shape[-1] - 1)
             chosen = torch.full_like(scores, float("-inf"))
             return chosen.scatter_(1, drawn.view(-1, 1), 0.0)
