@@ -83,14 +83,23 @@ def test_stable_view_ignores_wording_and_hit_counts():
 
 
 def test_example_snapshots_are_valid_serialisations():
-    """The committed seed snapshots parse and carry the fields the summary reads."""
+    """The committed seed snapshots parse and carry the fields the summary reads: a
+    trace's, or a sample's (n, its checks, and n traces of the same fields)."""
+    from pytest_reasoning.snapshots.sample_schema import is_sample_data
+
     root = Path(__file__).resolve().parent.parent / "snapshots" / "example_tests"
     files = sorted(root.rglob("*.json"))
     assert files, root
+    samples = 0
     for file in files:
         data = json.loads(file.read_text("utf-8"))
+        if is_sample_data(data):
+            samples += 1
+            assert data["checks"] and len(data["traces"]) == data["n"], file
+            continue
         assert {"answer", "reasoning", "stats", "checks"} <= set(data)
         assert data["stats"]["reasoning_sentences"] == len(data["reasoning"])
+    assert 0 < samples < len(files)  # the local distributions' samples, and single traces
 
 
 def test_summary_names_fields_outside_the_reviewed_parts():
@@ -102,15 +111,19 @@ def test_summary_names_fields_outside_the_reviewed_parts():
 
 
 def test_committed_snapshots_read_back_to_the_same_bytes():
-    """The typed reader loses nothing: every committed snapshot, read and written
-    again, is byte for byte the file."""
+    """The typed readers lose nothing: every committed snapshot (trace or sample), read
+    and written again, is byte for byte the file."""
     from pytest_reasoning.snapshots import TraceSnapshot
+    from pytest_reasoning.snapshots.sample_schema import SampleSnapshot, is_sample_data
 
     root = Path(__file__).resolve().parent.parent / "snapshots"
     files = sorted(root.rglob("*.json"))
     assert files, root
     for file in files:
         text = file.read_text("utf-8")
+        if is_sample_data(json.loads(text)):
+            assert SampleSnapshot.from_json(text).to_json() == text, file
+            continue
         snapshot = TraceSnapshot.from_json(text)
         assert snapshot.to_json() == text, file
         assert snapshot.stats.reasoning_sentences == len(snapshot.reasoning) and snapshot.checks
