@@ -12,6 +12,14 @@ try:  # numpy's C extension refuses a second import in one process, and pytester
     import numpy  # noqa: F401  in-process runs drop modules first imported inside them
 except ImportError:  # without the `local` extra there is no numpy to protect
     pass
+# The openai client and its HTTP stack, for the same reason: httpcore is imported when the
+# first client is made, and when that happens inside an inner run and is imported anew
+# after it, a stream's read timeout escapes as a bare httpcore error instead of the
+# client's APITimeoutError (seen with openai 3.38's httpx2).  A client made here (no
+# request is sent) imports it all once.
+import openai  # noqa: E402
+
+openai.OpenAI(api_key="unused", base_url="http://127.0.0.1:9/v1").close()
 
 from pathlib import Path
 
