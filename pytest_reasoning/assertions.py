@@ -151,6 +151,10 @@ def assert_answer(
 
 
 def _detours_given(name: str, detours: tuple[Any, ...]) -> None:
+    __tracebackhide__ = True
+    if len(detours) == 1 and isinstance(detours[0], (list, tuple)):
+        raise ValueError(f"{name}(trace, Detour(...), ...) takes the Detours as separate arguments, not a "
+                         f"{type(detours[0]).__name__}: write {name}(trace, *detours)")
     if not detours or not all(isinstance(d, Detour) for d in detours):
         raise ValueError(f"{name}(trace, Detour(...), ...) needs one or more Detour objects")
 
@@ -165,8 +169,13 @@ def check_detours(trace: Trace, *detours: Detour) -> dict[str, list[DetourHit]]:
         :meth:`Trace.detours <pytest_reasoning.Trace.detours>` gives it.
 
     Raises:
+        TypeError: ``trace`` is not a :class:`Trace` (a sample has ``sample.rate(detour)``).
         ValueError: no detour given, or an argument is not a :class:`Detour`.
     """
+    __tracebackhide__ = True
+    if not isinstance(trace, Trace):
+        raise TypeError(f"check_detours() takes one Trace, not {type(trace).__name__}; for a sample use "
+                        "sample.rate(detour) or assert_no_detour(sample, detour, max_rate=...)")
     _detours_given("check_detours", detours)
     found = trace.detours(*detours)
     for name, hits in found.items():

@@ -30,6 +30,11 @@ __all__ = ["Attribution", "attribute_detour", "not_local", "METHOD"]
 METHOD = "captum LLMAttribution(FeatureAblation), sequence forward"
 #: Prompt tokens the text form lists.
 TOP_TOKENS = 5
+#: Below this many nats (a factor of about 1.6 in probability) no span's score is read as
+#: singling it out: the target is scored after the reasoning before it, which may already
+#: carry the cause (the small Qwen3's English reasoning first says "The question also
+#: mentions the population."), so leaving a span out of the prompt can move it little.
+WEAK_NATS = 0.5
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,14 @@ class Attribution:
                 *(f'  "{self.span_texts[i]}": {self.spans[i]:+.2f} nats'
                   + (" (part of the question)" if i in self.question else "") for i in order),
                 f"  the top span moves {token!r} most ({self.span_rows[self.decisive_token][self.top_span]:+.2f} nats)",
-                "  top prompt tokens: " + ", ".join(f"{t[0]!r} {t[3]:+.2f}" for t in best)]
+                "  top prompt tokens: " + ", ".join(f"{t[0]!r} {t[3]:+.2f}" for t in best),
+                *([f"  weak: no span moves the target by {WEAK_NATS:g} nats or more (the reasoning before it is "
+                   "kept and may carry the cause); rely on the rates of the ablation"] if self.weak else [])]
+
+    @property
+    def weak(self) -> bool:
+        """No span's score reaches :data:`WEAK_NATS`: the scores do not single a span out."""
+        return max((abs(x) for x in self.spans), default=0.0) < WEAK_NATS
 
     def to_dict(self) -> dict[str, Any]:
         """JSON data: method, sample, target and its tokens, span and token scores."""
@@ -89,7 +101,8 @@ class Attribution:
                 "target_tokens": list(self.target_tokens), "spans": [round(x, 4) for x in self.spans],
                 "span_rows": [[round(x, 4) for x in row] for row in self.span_rows],
                 "tokens": [{"text": t, "start": a, "end": b, "score": round(s, 4)} for t, a, b, s in self.tokens],
-                "question": list(self.question), "top_span": self.top_span, "decisive_token": self.decisive_token}
+                "question": list(self.question), "top_span": self.top_span, "decisive_token": self.decisive_token,
+                "weak": self.weak}
 
 
 def not_local(backend: str) -> str | None:

@@ -161,7 +161,17 @@ def diff_traces(old: Any, new: Any) -> str:
     :class:`~pytest_reasoning.Trace` objects, e.g. a base model's and its fine-tune's):
     the summary block of a snapshot mismatch, then a unified diff of their snapshot
     texts (reasoning one sentence per line).  Verdicts already recorded on either
-    trace (answer, detours, path, budget) are part of the comparison."""
+    trace (answer, detours, path, budget) are part of the comparison.
+
+    Raises:
+        TypeError: either is not a Trace.
+    """
+    __tracebackhide__ = True
+    from .trace import Trace
+
+    if not (isinstance(old, Trace) and isinstance(new, Trace)):
+        raise TypeError("diff_traces(old, new) compares two Traces; for two TraceSamples use diff_samples, "
+                        "or compare_samples for their rates")
     a, b = serialize_trace(old), serialize_trace(new)
     lines = summary_lines(TraceSnapshot.from_json(a), TraceSnapshot.from_json(b))
     lines += difflib.unified_diff(a.splitlines(), b.splitlines(), "old", "new", lineterm="", n=1)

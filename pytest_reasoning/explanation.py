@@ -127,8 +127,8 @@ class SpanEffect:
                 "with": self.with_rate.to_dict(), "without": v.rate.to_dict() if v else None,
                 "difference": None if v is None else round(v.comparison.difference, 6),
                 "interval": v.comparison.interval.to_dict() if v else None,
-                "p_value": None if v is None else float(f"{v.comparison.p_value:.3g}"),
-                "adjusted_p": None if v is None else float(f"{v.adjusted_p:.3g}"),
+                "p_value": None if v is None else float(f"{v.comparison.p_value:.6g}"),
+                "adjusted_p": None if v is None else float(f"{v.adjusted_p:.6g}"),
                 "significant": self.significant, "changes_answer": self.changes_answer,
                 "answer_without": v.answer_rate.to_dict() if v and v.answer_rate else None}
 

@@ -46,9 +46,12 @@ def _messages(prompt: Prompt, system: str | None) -> list[dict[str, Any]]:
     """The chat messages for a prompt (a string or a message list) and a system message.
 
     Raises:
-        TypeError: ``prompt`` is neither (the message says what it takes).
+        TypeError: ``prompt`` is neither (the message says what it takes), or an
+            empty string.
     """
     if isinstance(prompt, str):
+        if not prompt.strip():
+            raise TypeError("the prompt is empty; give the question to ask")
         messages = [{"role": "user", "content": prompt}]
     elif isinstance(prompt, Sequence) and all(isinstance(m, dict) and "role" in m for m in prompt):
         messages = [dict(m) for m in prompt]

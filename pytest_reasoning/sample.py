@@ -293,9 +293,16 @@ def compare_samples(
         measures: also compare :data:`MEASURES` known in both samples.
 
     Raises:
-        TypeError: a check that is not a Detour, an assertion or a predicate.
+        TypeError: ``before`` or ``after`` is not a TraceSample, or a check is not a
+            Detour, an assertion or a predicate.
     """
+    __tracebackhide__ = True
     from .stats import compare_measures, compare_rates, holm
+
+    for side, value in (("before", before), ("after", after)):
+        if not isinstance(value, TraceSample):
+            raise TypeError(f"compare_samples(before, after, ...) compares two TraceSamples "
+                            f"(reasoning_model.sample); {side} is a {type(value).__name__} (for two traces: diff_traces)")
 
     named = checks if isinstance(checks, dict) else {check_name(c): c for c in checks}
     result = SampleComparison(alpha=alpha)

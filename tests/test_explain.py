@@ -236,7 +236,7 @@ def test_bad_input_fails_in_one_line_before_any_request(pytester, scripted):
     result.assert_outcomes(failed=8)
     out = result.stdout.str()
     for line in [
-        "reasoning_model.explain() got an empty prompt; give it the prompt whose detour to explain",
+        "the prompt is empty; give the question to ask",
         "reasoning_model.explain(prompt, detour) takes a Detour (Detour('sports', terms=[...])), not list",
         "reasoning_model.explain(n=4) is too few to show that any span matters: use n >= 8 (rule: n >= 8, and "
         "n/n -> 0/n must stay significant after Holm's correction across the 4 comparisons of 4 spans)",

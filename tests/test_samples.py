@@ -430,6 +430,59 @@ def test_bad_input_fails_in_one_line(pytester):
     assert "Traceback" not in out and "pytest_reasoning/" not in out, out  # no frame of the plugin's code
 
 
+MIXED_UP = f"""
+import pytest
+from pytest_reasoning import Detour, check_detours, compare_samples, diff_traces
+
+pytestmark = pytest.mark.reasoning(backend="vllm", model="served")
+SPORTS = Detour("sports", terms=["NFL"])
+
+def test_empty_sample(reasoning_model):
+    reasoning_model.sample("  ", 4)
+
+def test_empty_call(reasoning_model):
+    reasoning_model("")
+
+def test_diff_traces_of_a_sample(reasoning_model):
+    sample = reasoning_model.sample({PROMPT!r}, 4)
+    diff_traces(sample, sample[0])
+
+def test_compare_samples_of_traces(reasoning_model):
+    sample = reasoning_model.sample({PROMPT!r}, 4)
+    compare_samples(sample[0], sample, [SPORTS])
+
+def test_check_detours_of_a_sample(reasoning_model):
+    check_detours(reasoning_model.sample({PROMPT!r}, 4), SPORTS)
+
+def test_check_detours_given_a_list(reasoning_model):
+    check_detours(reasoning_model.sample({PROMPT!r}, 4)[0], [SPORTS])
+
+def test_an_empty_pattern():
+    Detour("sports", patterns=[""])
+"""
+
+
+def test_mixed_up_input_fails_in_one_line(pytester):
+    pytester.makepyfile(test_bad=MIXED_UP)
+    record_sample(pytester.path / "cassettes" / "test_bad.json", ["Austin"] * 4)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=7)
+    assert result.stdout.lines.count("the prompt is empty; give the question to ask") == 2, result.stdout.str()
+    error_lines(
+        result,
+        "TypeError: diff_traces(old, new) compares two Traces; for two TraceSamples use diff_samples, "
+        "or compare_samples for their rates",
+        "TypeError: compare_samples(before, after, ...) compares two TraceSamples (reasoning_model.sample); "
+        "before is a Trace (for two traces: diff_traces)",
+        "TypeError: check_detours() takes one Trace, not TraceSample; for a sample use sample.rate(detour) "
+        "or assert_no_detour(sample, detour, max_rate=...)",
+        "ValueError: check_detours(trace, Detour(...), ...) takes the Detours as separate arguments, not a list: "
+        "write check_detours(trace, *detours)",
+        "ValueError: Detour 'sports' has an empty pattern (it would match every reasoning)",
+    )
+    assert "pytest_reasoning/" not in result.stdout.str()  # no frame of the plugin's code
+
+
 def test_a_string_n_is_bad_input(pytester):
     pytester.makepyfile(test_bad=BAD.split("def test_zero")[0] + (
         f"def test_string(reasoning_model):\n    reasoning_model.sample({PROMPT!r}, '3')\n"))

@@ -214,6 +214,14 @@ def shade(difference: float | None) -> str:
     return "🟦" if difference < -0.05 else "⬜"
 
 
+def _shade_of(span: dict[str, Any]) -> str:
+    """A span's square: its effect when significant (Holm), ⬜ when not, ▫️ when it was
+    not left out on its own."""
+    if span["without"] is None:
+        return shade(None)
+    return shade(span["difference"] if span["significant"] else 0.0)
+
+
 def _emphasis(span: dict[str, Any], text: str) -> str:
     """A span's text in bold when it is a cause, in italics when it is part of the question."""
     if not span["significant"] or not text.strip():
@@ -233,7 +241,7 @@ def _explanations(entries: list[dict[str, Any]]) -> list[Block]:
                 continue
             spans = x["spans"]
             marked = "".join(seg["text"] if seg["span"] is None else
-                             shade(spans[seg["span"]]["difference"]) + _emphasis(spans[seg["span"]], seg["text"])
+                             _shade_of(spans[seg["span"]]) + _emphasis(spans[seg["span"]], seg["text"])
                              for seg in x["segments"])
             head = [f"**`{e['nodeid']}`** — why the `{cell(x['detour'])}` detour: taken in {rate_text(x['baseline'])}, "
                     f"{x['n']} samples with each span left out", "", f"> {cell(marked, 1000)}", "",
@@ -245,7 +253,7 @@ def _explanations(entries: list[dict[str, Any]]) -> list[Block]:
                     rows.append(f"| {shade(None)} {cell(s['text'], 80)} | {rate_text(s['with'])} | not left out alone | | | |")
                     continue
                 ci = s["interval"]
-                rows.append(f"| {shade(s['difference'])} {cell(s['text'], 80)} | {rate_text(s['with'])} | "
+                rows.append(f"| {_shade_of(s)} {cell(s['text'], 80)} | {rate_text(s['with'])} | "
                             f"{rate_text(s['without'])} | {100 * s['difference']:+.0f} pp ({100 * ci['low']:+.0f} to "
                             f"{100 * ci['high']:+.0f}) | {s['adjusted_p']:.2g} | {role} |")
             blocks.append(Block(head, rows))
@@ -254,7 +262,8 @@ def _explanations(entries: list[dict[str, Any]]) -> list[Block]:
     if blocks:
         blocks.insert(0, Block([f"### Explained detours ({len(blocks)})", "",
                                 "Each span of the prompt left out in turn; 🟥 🟧 🟨 the detour follows the span "
-                                "(the rate drops by 50 / 20 / 5 points without it), ⬜ no effect, 🟦 it holds the detour back; "
+                                "(the rate drops by 50 / 20 / 5 points without it), ⬜ no significant effect, "
+                                "🟦 it holds the detour back; "
                                 "**bold**: a cause, *italic*: part of the question (without it the right answer drops too), "
                                 "each significant after Holm's correction."]))
     return blocks

@@ -77,10 +77,14 @@ class SampleSnapshotComparison:
 
     @property
     def significant(self) -> list[str]:
-        """The comparisons whose Holm-adjusted p-value is below ``alpha``, smallest
-        adjusted p first."""
+        """The comparisons whose Holm-adjusted p-value is below ``alpha``: the rates
+        (what the checks count: detours, answers, paths) before the measures, each
+        smallest adjusted p first."""
+        from ..stats import RateComparison
+
         hits = [name for name, p in self.adjusted.items() if p < self.alpha]
-        return sorted(hits, key=lambda name: (self.adjusted[name], self.comparisons[name].p_value))
+        return sorted(hits, key=lambda name: (not isinstance(self.comparisons[name], RateComparison),
+                                              self.adjusted[name], self.comparisons[name].p_value))
 
     @property
     def matches(self) -> bool:
@@ -94,7 +98,7 @@ class SampleSnapshotComparison:
     def lines(self) -> list[str]:
         """The summary a mismatch shows first: a header naming the correction and the
         significance level, the significant changes (effect and interval first,
-        smallest adjusted p first), added or removed checks, the rule in full, then the
+        rates before measures, smallest adjusted p first), added or removed checks, the rule in full, then the
         comparisons that did not move."""
         out = [f"What changed in the sample ({self.sizes[0]} -> {self.sizes[1]} traces; "
                f"Holm-corrected, alpha {self.alpha:g}):"]

@@ -136,7 +136,7 @@ class Detour:
             the normalised text (NFKC turns full-width digits into ASCII ones).
 
     Raises:
-        ValueError: no terms and no patterns, an empty term, or a pattern that does
+        ValueError: no terms and no patterns, an empty term or pattern, or a pattern that does
             not compile (the message names it).
     """
 
@@ -145,6 +145,7 @@ class Detour:
     patterns: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        __tracebackhide__ = True
         if isinstance(self.terms, str) or isinstance(self.patterns, str):
             raise ValueError(f"Detour {self.name!r}: terms and patterns are lists, not one string")
         object.__setattr__(self, "terms", tuple(self.terms))
@@ -153,6 +154,8 @@ class Detour:
             raise ValueError(f"Detour {self.name!r} needs at least one term or pattern")
         if any(not str(t).strip() for t in self.terms):
             raise ValueError(f"Detour {self.name!r} has an empty term")
+        if any(not str(p).strip() for p in self.patterns):
+            raise ValueError(f"Detour {self.name!r} has an empty pattern (it would match every reasoning)")
         for p in self.patterns:
             try:
                 re.compile(normalize_pattern(p))  # the form that will run

@@ -17,7 +17,10 @@ Chinese when it holds Han characters and no kana, English otherwise):
   (``である``, ``だった``, a verb or adjective ending in ``う く す つ ぬ ふ む ゆ る ぐ ぶ い た``)
   followed by the noun it modifies (kanji, katakana, Latin letters or digits), when the
   clause holds a case particle (``が を に で と へ の``), so that
-  「人口が約130万人の大都市である」 and 「ダラスを含む」 are spans; and in a sentence's
+  「人口が約130万人の大都市である」 and 「ダラスを含む」 are spans; after a quantity
+  modifier (a number with its counter, then ``の``) before a noun that is not a
+  predicate (``である``, ``だ``...), so that 「人口約130万人の」 and 「ダラスがある」 are
+  spans; and in a sentence's
   last clause, after its last case particle (``を に が は も へ``) that follows a noun,
   so the main predicate (「おしえてください」) is a span of its own;
 * **Chinese**: after ``的`` ending a modifier of four characters or more
@@ -53,6 +56,11 @@ _EN_OPENERS = re.compile(
 _CJK_BOUNDARY = re.compile(r"[、。，；：！？「」『』（）【】!?;:,()]+")
 _JA_RELATIVE = re.compile(r"(?:である|だった|[うくすつぬふむゆるぐぶいた])(?=[\u3400-\u9fff\u30a1-\u30ffA-Za-z0-9])")
 _JA_CASE = set("がをにでとへの")
+# A quantity modifier: a number (its counter and a kanji or two after it) and の, before
+# the noun it modifies: 「人口約130万人の」ダラス, 「2024年の」; not when that noun is a
+# predicate (「約130万人の大都市である」 stays one clause).
+_JA_QUANTITY = re.compile(r"[0-9０-９][0-9０-９.,．，]*[万億千百]?[\u3400-\u9fff]{0,2}の"
+                          r"(?=[\u3400-\u9fff\u30a1-\u30ffA-Za-z])(?![\u3400-\u9fff\u30a1-\u30ffー]+(?:である|だった|です|だ))")
 _JA_LAST_PARTICLE = re.compile(r"(?<=[\u3400-\u9fff\u30a1-\u30ffー])[をにがはもへ](?=[^をにがはもへ]{2,}$)")
 _ZH_MODIFIER = re.compile(r"的(?=[\u3400-\u9fff])")
 
@@ -202,11 +210,12 @@ def _english_cuts(text: str) -> list[int]:
 
 
 def _japanese_cuts(text: str) -> list[int]:
-    """Punctuation, relative-clause ends (a clause holding a case particle) and, in each
-    sentence's last clause, the last case particle after a noun."""
+    """Punctuation, quantity modifiers, relative-clause ends (a clause holding a case
+    particle) and, in each sentence's last clause, the last case particle after a noun."""
     cuts = [c for m in _CJK_BOUNDARY.finditer(text) for c in (m.start(), m.end())]
     clauses = _pieces(text, cuts)
     for a, b in clauses:
+        cuts += [m.end() for m in _JA_QUANTITY.finditer(text, a, b)]
         since = a
         for m in _JA_RELATIVE.finditer(text, a, b):
             if any(c in _JA_CASE for c in text[since:m.start()]):
