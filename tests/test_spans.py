@@ -34,6 +34,8 @@ def texts(prompt: str) -> list[str]:
      ["Which U.S. state contains Dallas", "and what is its capital", "Answer briefly"]),
     ("Is Dallas (a city of 1,300,000 people) in Texas; or is it in Oklahoma?",
      ["Is Dallas", "a city of 1,300,000 people", "in Texas", "or is it in Oklahoma"]),
+    ("What is the capital of the state that contains Dallas (pop. 1.3 million)?",
+     ["What is the capital of the state", "that contains Dallas", "pop. 1.3 million"]),
 ])
 def test_english_cuts_at_punctuation_and_before_relative_clauses(prompt, spans):
     assert texts(prompt) == spans
@@ -62,6 +64,8 @@ def test_japanese_cuts_at_punctuation_relative_clause_ends_and_the_last_case_par
 @pytest.mark.parametrize("prompt, spans", [
     (ZH_PRECISE, ["在美国", "人口约130万的", "大城市达拉斯所在州的", "首府是哪里"]),
     ("在美国，包含达拉斯的州的首府是哪里？", ["在美国", "包含达拉斯的", "州的首府是哪里"]),
+    ("达拉斯是一个人口约130万的大城市，它所在州的首府是哪里？",
+     ["达拉斯是一个", "人口约130万的", "大城市", "它所在州的", "首府是哪里"]),
     ("达拉斯位于哪个州；该州的首府、最大城市分别是什么？", ["达拉斯位于哪个州", "该州的首府", "最大城市分别是什么"]),
 ])
 def test_chinese_cuts_at_punctuation_and_after_long_modifiers(prompt, spans):

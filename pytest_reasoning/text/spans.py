@@ -5,8 +5,9 @@ What :func:`split_spans` cuts at, by language (Japanese when the text holds kana
 Chinese when it holds Han characters and no kana, English otherwise):
 
 * **every language**: punctuation (``, ; : ( ) [ ] " —`` and ``、。，；：！？「」『』（）``),
-  and sentence ends (``. ? !`` before a space or the end; not the points of "1.3" or
-  "U.S.");
+  and sentence ends (``. ? !`` before a space or the end; a point only before the end
+  or before what is not a lowercase letter or a digit, so not the points of "1.3",
+  "U.S." or "pop. 1.3 million");
 * **English**: before a word that opens a relative or subordinate clause (``that``,
   ``which``, ``who``, ``whom``, ``whose``, ``where``, ``when``, ``because``,
   ``although``, ``though``, ``while``, ``unless``, ``whereas``) that is not the clause's
@@ -24,7 +25,8 @@ Chinese when it holds Han characters and no kana, English otherwise):
   last clause, after its last case particle (``を に が は も へ``) that follows a noun,
   so the main predicate (「おしえてください」) is a span of its own;
 * **Chinese**: after ``的`` ending a modifier of four characters or more
-  (「人口约130万的」).
+  (「人口约130万的」), and before such a modifier after a numeral and classifier
+  (「达拉斯是一个」「人口约130万的」「大城市」).
 
 Pieces shorter than two characters (without punctuation) join the next one.  A span's
 ``start``/``end`` are character offsets of its text, punctuation and spaces around it
@@ -46,9 +48,10 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PUNCT = ",;:()[]{}\"“”‘’«»—–、。，；：！？「」『』（）【】〈〉《》・…!?."
 _BRACKETS = {"(": ")", "[": "]", "（": "）", "「": "」", "『": "』", "【": "】", "“": "”", "《": "》"}
 _SENTENCE_END = set(".?!。？！")
-# English: punctuation boundaries; "." / "?" / "!" only before a space or the end, and not
-# after a lone capital ("U.S."); "," not inside a number ("1,300,000"); a spaced dash.
-_EN_BOUNDARY = re.compile(r"(?<!\b[A-Z])\.+(?=\s|$)|[?!]+|,(?!\d)|[;:()\[\]\"“”—–]|\s-\s")
+# English: punctuation boundaries; "." / "?" / "!" only before a space or the end, "." not
+# after a lone capital ("U.S.") nor before a lowercase word or a number ("pop. 1.3");
+# "," not inside a number ("1,300,000"); a spaced dash.
+_EN_BOUNDARY = re.compile(r"(?<!\b[A-Z])\.+(?=\s*$|\s+[^\sa-z0-9])|[?!]+|,(?!\d)|[;:()\[\]\"“”—–]|\s-\s")
 _EN_OPENERS = re.compile(
     r"(?<=\s)(?=(?:that|which|who|whom|whose|where|when|because|although|though|while|unless|whereas)\b)",
     re.IGNORECASE,
@@ -63,6 +66,9 @@ _JA_QUANTITY = re.compile(r"[0-9０-９][0-9０-９.,．，]*[万億千百]?[\u3
                           r"(?=[\u3400-\u9fff\u30a1-\u30ffA-Za-z])(?![\u3400-\u9fff\u30a1-\u30ffー]+(?:である|だった|です|だ))")
 _JA_LAST_PARTICLE = re.compile(r"(?<=[\u3400-\u9fff\u30a1-\u30ffー])[をにがはもへ](?=[^をにがはもへ]{2,}$)")
 _ZH_MODIFIER = re.compile(r"的(?=[\u3400-\u9fff])")
+# A numeral and classifier (一个, 这座...) before a noun phrase's modifier: the modifier
+# starts after it (达拉斯是一个 | 人口约130万的 | 大城市).
+_ZH_CLASSIFIER = re.compile(r"[一这那每两几][个座家位名所种间条本]")
 
 
 @dataclass(frozen=True)
@@ -237,6 +243,9 @@ def _chinese_cuts(text: str) -> list[int]:
         since = a
         for m in _ZH_MODIFIER.finditer(text, a, b):
             if m.end() - since >= 4:
+                before = [c.end() for c in _ZH_CLASSIFIER.finditer(text, since, m.start()) if c.start() > since]
+                if before and m.end() - before[-1] >= 4:  # the modifier, not what names its noun
+                    cuts.append(before[-1])
                 cuts.append(m.end())
                 since = m.end()
     return cuts
