@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 
 from .redaction import redact, redact_text
+from .reports.entries import REPORT_KEY, reasoning_data
 
 __all__ = [
     "REPORT_KEY", "test_data", "attach", "escape_xfail", "redact_report", "reasoning_data", "terminal_lines",
     "summary_line",
 ]
 
-#: Where the data sits on a test report: ``report.__dict__[REPORT_KEY]``.
-REPORT_KEY = "reasoning"
 #: How many traces of each sample a report shows in full (the first, and the first
 #: whose verdicts differ from it).
 SAMPLE_EXAMPLES = 2
@@ -121,11 +120,6 @@ def attach(report: pytest.TestReport, item: pytest.Item, secrets: tuple[str, ...
             report.user_properties = list(item.user_properties)
 
 
-def reasoning_data(report: Any) -> dict[str, Any] | None:
-    """The data :func:`attach` put on ``report`` (also after pytest-xdist), or ``None``."""
-    return getattr(report, "__dict__", {}).get(REPORT_KEY)
-
-
 def terminal_lines(reports: list[Any]) -> list[str]:
     """The terminal's "reasoning samples" section: for each test that drew samples, each
     sample's rates (with intervals and n) and each comparison (difference with its
@@ -150,9 +144,9 @@ def terminal_lines(reports: list[Any]) -> list[str]:
 
 def summary_line(entries: list[dict[str, Any]], written: list[str]) -> str:
     """The session's closing terminal line, from the collected entries
-    (:func:`pytest_reasoning.reports.collect.summary_line`): traces run live, replayed
+    (:func:`pytest_reasoning.reports.entries.summary_line`): traces run live, replayed
     and recorded, tokens, seconds in live model calls, the report files written."""
-    from .reports.collect import summary_line as line
+    from .reports.entries import summary_line as line
 
     return line(entries, written)
 

@@ -8,6 +8,7 @@
 * :mod:`.groups`: parametrized tests and multi-trace tests as side-by-side comparisons,
   what differs first (built where the reports are written);
 * :mod:`.junit`: each test's key facts as ``--junitxml`` properties;
+* :mod:`.entries`: one test's report data as an entry, and the session's totals;
 * :mod:`.collect`: the session's closing line and the report files, written where the
   test reports meet (the controller under pytest-xdist);
 * :mod:`.markdown`: the Markdown report (a pull request comment, the job summary);

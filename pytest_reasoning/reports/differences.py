@@ -3,14 +3,28 @@
 A row is ``{"what": str, "values": [str, ...] (one per column), "verdict": bool}``;
 ``verdict`` rows (outcome, answer verdicts, detours, path, budget, sample rates) are
 what a reviewer decides on, so they lead; then the answer, prompt, model and sizes.  A prompt row also carries ``"diff"``: each
-column's prompt against the first column's (:func:`~.groups.prompt_diff`).
+column's prompt against the first column's (:func:`prompt_diff`).
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
-__all__ = ["differences", "trace_rows", "sample_rows", "pct", "rate_text"]
+__all__ = ["differences", "trace_rows", "sample_rows", "pct", "rate_text", "prompt_diff"]
+
+
+def prompt_diff(old: str, new: str) -> list[list[str]]:
+    """``old`` against ``new`` as ``[[op, text], ...]`` with op ``"="``, ``"-"`` or
+    ``"+"``: whole ASCII words, other characters one by one (Japanese and Chinese
+    have no spaces)."""
+    a, b = re.findall(r"[A-Za-z0-9]+|\s+|.", old, re.S), re.findall(r"[A-Za-z0-9]+|\s+|.", new, re.S)
+    out: list[list[str]] = []
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        pieces = [("=", "".join(a[a0:a1]))] if op == "equal" else [("-", "".join(a[a0:a1])), ("+", "".join(b[b0:b1]))]
+        out += [[o, t] for o, t in pieces if t]
+    return out
 
 
 def pct(value: Any) -> str:
@@ -86,7 +100,6 @@ def differences(columns: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
     """``(rows that differ, rows that are the same)`` across ``columns`` (each with a
     ``trace`` or a ``sample`` and its ``entry``): the test outcome first, then verdict
     rows, then the rest, each in the order the first column has them."""
-    from .groups import prompt_diff
 
     per_column = [
         {"outcome": (str(c["entry"].get("outcome")), True),

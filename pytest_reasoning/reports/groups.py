@@ -18,10 +18,10 @@ the reports carry.
 
 from __future__ import annotations
 
-import difflib
 import itertools
-import re
 from typing import Any
+
+from .differences import differences, prompt_diff
 
 __all__ = ["param_labels", "comparisons", "prompt_diff", "Column"]
 
@@ -71,18 +71,6 @@ def param_labels(item: Any) -> dict[str, str]:
         return sum(known.get((n, _value_key(callspec.params[n]))) == i for n, i in zip(names, split))
 
     return dict(zip(names, max(candidates, key=agreement)))
-
-
-def prompt_diff(old: str, new: str) -> list[list[str]]:
-    """``old`` against ``new`` as ``[[op, text], ...]`` with op ``"="``, ``"-"`` or
-    ``"+"``: whole ASCII words, other characters one by one (Japanese and Chinese
-    have no spaces)."""
-    a, b = re.findall(r"[A-Za-z0-9]+|\s+|.", old, re.S), re.findall(r"[A-Za-z0-9]+|\s+|.", new, re.S)
-    out: list[list[str]] = []
-    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        pieces = [("=", "".join(a[a0:a1]))] if op == "equal" else [("-", "".join(a[a0:a1])), ("+", "".join(b[b0:b1]))]
-        out += [[o, t] for o, t in pieces if t]
-    return out
 
 
 def _who(facts: dict[str, Any]) -> tuple[Any, ...]:
@@ -151,8 +139,6 @@ def comparisons(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for members in groups.values():
         if len(members) >= 2:
             found += _across(members)
-    from .differences import differences
-
     for comparison in found:
         comparison["differs"], comparison["same"] = differences(comparison["columns"])
     found = [c for c in found if c["differs"]]  # nothing side by side differs: nothing to show

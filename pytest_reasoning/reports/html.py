@@ -98,7 +98,7 @@ def _environment() -> Any:
 
 def render_html(entries: list[dict[str, Any]], title: str = "Reasoning report") -> str:
     """The HTML report of ``entries`` as one self-contained page."""
-    from .collect import summary_line, totals
+    from .entries import summary_line, totals
     from .groups import comparisons
 
     found = comparisons(entries)

@@ -80,7 +80,7 @@ def _folded(summary: str, lines: list[str], fence: str = "") -> Block:
 
 
 def _header(entries: list[dict[str, Any]], title: str) -> Block:
-    from .collect import totals
+    from .entries import totals
 
     t = totals(entries)
     outcomes = " · ".join(f"{ICONS.get(k, '')} {n} {k}" for k, n in t["outcomes"].items())
@@ -112,7 +112,7 @@ def _changes(entries: list[dict[str, Any]]) -> list[Block]:
 
 
 def _comparison_table(comparison: dict[str, Any]) -> list[Block]:
-    from .groups import prompt_diff
+    from .differences import prompt_diff
 
     labels = [cell(c["label"], 40) for c in comparison["columns"]]
     head = ["| | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
