@@ -68,3 +68,27 @@ def tiny_qwen3():
     backend.close()
     yield TINY
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def threaded_server():
+    """A threaded local HTTP server (pytest-httpserver), for the module: stopping one
+    takes half a second."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def quiet_server(threaded_server, monkeypatch):
+    """:func:`threaded_server` with its log and handlers cleared before and after the
+    test, and no OpenAI or vLLM key or base URL in the environment (inner runs would
+    read them)."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VLLM_API_KEY", "VLLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    threaded_server.clear()
+    yield threaded_server
+    threaded_server.clear()

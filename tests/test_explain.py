@@ -74,21 +74,10 @@ class Scripted:
         return [req.get_json()["messages"][-1]["content"] for req, _ in self.server.log]
 
 
-@pytest.fixture(scope="module")
-def threaded_server():
-    server = HTTPServer(threaded=True)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def scripted(threaded_server, monkeypatch):
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VLLM_API_KEY", "VLLM_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    threaded_server.clear()
-    yield Scripted(threaded_server)
-    threaded_server.clear()
+def scripted(quiet_server):
+    """The local server (conftest.py), answering as :class:`Scripted` does."""
+    return Scripted(quiet_server)
 
 
 NOWHERE = "http://127.0.0.1:1/v1"

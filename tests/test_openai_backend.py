@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from pytest_reasoning.backends import BackendError, Request, create_backend, to_trace
@@ -279,16 +278,8 @@ def test_local_servers_need_no_key(httpserver):
 
 
 # -- concurrency -----------------------------------------------------------------
-@pytest.fixture
-def threaded_server():
-    server = HTTPServer(threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
-
-def test_concurrent_requests_come_back_in_order(threaded_server):
+def test_concurrent_requests_come_back_in_order(quiet_server):
     delays = [0.3, 0.2, 0.1, 0.0]
     all_in_flight = threading.Barrier(4, timeout=10)  # passes only if the 4 calls are in flight together
 
@@ -298,11 +289,11 @@ def test_concurrent_requests_come_back_in_order(threaded_server):
         time.sleep(delays[n])  # later requests answer first
         return Response(json.dumps(completion({"content": f"answer {n}"})), content_type="application/json")
 
-    threaded_server.expect_request("/v1/chat/completions").respond_with_handler(handler)
-    b = backend("vllm", threaded_server, concurrency=4)
+    quiet_server.expect_request("/v1/chat/completions").respond_with_handler(handler)
+    b = backend("vllm", quiet_server, concurrency=4)
     raws = b.run([request("vllm", content=str(n)) for n in range(4)])
     assert [r.payload["choices"][0]["message"]["content"] for r in raws] == [f"answer {n}" for n in range(4)]
-    arrival = [req.get_json()["messages"][0]["content"] for req, _ in threaded_server.log]
+    arrival = [req.get_json()["messages"][0]["content"] for req, _ in quiet_server.log]
     assert sorted(arrival) == ["0", "1", "2", "3"]
     assert not all_in_flight.broken
 

@@ -89,23 +89,10 @@ class Served:
         return sorted((b.get("seed") for b in self.bodies()), key=lambda s: (s is None, s))
 
 
-@pytest.fixture(scope="module")
-def threaded_server():
-    """A threaded local HTTP server, for the module (stopping one takes half a second)."""
-    server = HTTPServer(threaded=True)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def served(threaded_server, monkeypatch):
-    """The local server, answering as :class:`Served` does, its log empty."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VLLM_API_KEY", "VLLM_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    threaded_server.clear()
-    yield Served(threaded_server)
-    threaded_server.clear()
+def served(quiet_server):
+    """The local server (conftest.py), answering as :class:`Served` does, its log empty."""
+    return Served(quiet_server)
 
 
 #: A base URL nothing answers at: a run given it works only if it calls no server.

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LIMIT", "FOLD_LINES", "Block", "render_markdown", "fit"]
+__all__ = ["LIMIT", "FOLD_LINES", "Block", "render_markdown", "fit", "shade"]
 
 #: A GitHub comment holds 65,536 characters; the rest is room for the comment's marker.
 LIMIT = 65_000
