@@ -153,12 +153,8 @@ def decode_batch(
     state = _state(lm)
     path, why = _choose(lm, state, use_cache)
     prompts = list(prompts)
-    cap = batch_size or len(prompts)  # most rows a chunk (dummy rows included) may take; halved on OOM
     torch = sys.modules.get("torch")
-    if str(lm.device).startswith("cuda") and torch is not None:
-        tokens = max(len(lm.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts)
-        per_seq = _sequence_bytes(lm.model, bucket_length(tokens + eff["max_new_tokens"]))
-        cap = batch_from_memory(free_cuda_bytes(torch, lm.device), per_seq, cap)
+    cap = _rows_that_fit(lm, prompts, eff, batch_size or len(prompts), torch)  # halved on OOM
     size = min(len(prompts), cap)
 
     def free() -> None:
@@ -194,6 +190,16 @@ def decode_batch(
     label = path if path != PLAIN or not why else f"plain; compiled path off: {why}"
     lm.backend = BackendInfo(lm.backend.name, f"{state.base_version} (decode: {label})")
     return rows
+
+
+def _rows_that_fit(lm: Any, prompts: list[str], eff: dict[str, Any], cap: int, torch: Any) -> int:
+    """The most rows a chunk (dummy rows included) may take: ``cap``, and on CUDA no
+    more than free memory holds for the longest prompt plus ``max_new_tokens``."""
+    if not (str(lm.device).startswith("cuda") and torch is not None):
+        return cap
+    tokens = max(len(lm.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts)
+    per_seq = _sequence_bytes(lm.model, bucket_length(tokens + eff["max_new_tokens"]))
+    return batch_from_memory(free_cuda_bytes(torch, lm.device), per_seq, cap)
 
 
 def _sequence_bytes(model: Any, tokens: int) -> int:
