@@ -300,7 +300,9 @@ def test_reasoning_explain_explains_each_detour_failure(pytester, scripted):
     assert f"🟥**{CLAUSE}**" in report  # the prompt, each span marked by its effect
     assert sum(line.startswith(f"| 🟥 {CLAUSE} | 12/16 = 75.0% [") and line.endswith("| **cause** |")
                for line in report.splitlines()) == 3, report
-    section = replay.stdout.str().split("reasoning samples")[1]  # the terminal's section, after the failures
+    # the terminal's section, after the failures and before the short summary (which, under $CI,
+    # pytest prints untruncated: the failure messages' explanations again)
+    section = replay.stdout.str().split("reasoning samples")[1].split("short test summary info")[0]
     assert section.count("why the 'sports' detour: taken in 12/16 = 75%") == 3
     assert section.count(f'  * "{CLAUSE}": 12/16 with it, 0/16 without it: +75 pp') == 3
 
