@@ -36,6 +36,10 @@ def texts(prompt: str) -> list[str]:
      ["Is Dallas", "a city of 1,300,000 people", "in Texas", "or is it in Oklahoma"]),
     ("What is the capital of the state that contains Dallas (pop. 1.3 million)?",
      ["What is the capital of the state", "that contains Dallas", "pop. 1.3 million"]),
+    ("Name the capital city of the US state in which Dallas (population ~1.3M) is located.",
+     ["Name the capital city of the US state", "in which Dallas", "population ~1.3M", "is located"]),
+    ("Dallas is a large city with a population of about 1.3 million. What is the capital of its state?",
+     ["Dallas is a large city", "with a population of about 1.3 million", "What is the capital of its state"]),
 ])
 def test_english_cuts_at_punctuation_and_before_relative_clauses(prompt, spans):
     assert texts(prompt) == spans
@@ -49,6 +53,8 @@ def test_english_cuts_at_punctuation_and_before_relative_clauses(prompt, spans):
     ("人口がおよそ130万人のダラスがある州の州都はどこですか？",
      ["人口がおよそ130万人の", "ダラスがある", "州の州都は", "どこですか"]),
     ("人口約130万人のダラスがある州の州都はどこ？", ["人口約130万人の", "ダラスがある", "州の州都は", "どこ"]),
+    ("人口130万人ほどの大都市ダラスを含む州の州都は？", ["人口130万人ほどの", "大都市ダラスを含む", "州の州都は"]),
+    ("人口130万人程度のダラスがある州の州都は？", ["人口130万人程度の", "ダラスがある", "州の州都は"]),
     ("2024年の人口が約130万人だったダラスを含む州の州都は？",
      ["2024年の", "人口が約130万人だった", "ダラスを含む", "州の州都は"]),
     ("友人が働いているダラスが位置する州の州都はどこですか？",

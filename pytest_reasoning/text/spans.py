@@ -10,16 +10,20 @@ Chinese when it holds Han characters and no kana, English otherwise):
   "U.S." or "pop. 1.3 million");
 * **English**: before a word that opens a relative or subordinate clause (``that``,
   ``which``, ``who``, ``whom``, ``whose``, ``where``, ``when``, ``because``,
-  ``although``, ``though``, ``while``, ``unless``, ``whereas``) that is not the clause's
-  first word, so "the state that contains Dallas" gives "the state" and "that contains
-  Dallas", and an appositive after a comma ("Dallas, a big city of about 1.3 million
+  ``although``, ``though``, ``while``, ``unless``, ``whereas``) or a ``with`` phrase,
+  that is not the clause's first word, so "the state that contains Dallas" gives "the
+  state" and "that contains Dallas", and "a large city with a population of 1.3
+  million" gives "a large city" and "with a population of 1.3 million"; a preposition
+  before ``which``/``whom``/``whose`` opens the clause with it ("the state" | "in which
+  Dallas lies"); an appositive after a comma ("Dallas, a big city of about 1.3 million
   people?") is a span of its own;
 * **Japanese** (no segmenter): after the end of a relative clause, a predicate ending
   (``である``, ``だった``, a verb or adjective ending in ``う く す つ ぬ ふ む ゆ る ぐ ぶ い た``)
   followed by the noun it modifies (kanji, katakana, Latin letters or digits), when the
   clause holds a case particle (``が を に で と へ の``), so that
   「人口が約130万人の大都市である」 and 「ダラスを含む」 are spans; after a quantity
-  modifier (a number with its counter, then ``の``) before a noun that is not a
+  modifier (a number with its counter, an approximation such as ``ほど``, ``くらい``,
+  ``程度`` or ``以上``, then ``の``) before a noun that is not a
   predicate (``である``, ``だ``...), so that 「人口約130万人の」 and 「ダラスがある」 are
   spans; and in a sentence's
   last clause, after its last case particle (``を に が は も へ``) that follows a noun,
@@ -53,7 +57,8 @@ _SENTENCE_END = set(".?!。？！")
 # "," not inside a number ("1,300,000"); a spaced dash.
 _EN_BOUNDARY = re.compile(r"(?<!\b[A-Z])\.+(?=\s*$|\s+[^\sa-z0-9])|[?!]+|,(?!\d)|[;:()\[\]\"“”—–]|\s-\s")
 _EN_OPENERS = re.compile(
-    r"(?<=\s)(?=(?:that|which|who|whom|whose|where|when|because|although|though|while|unless|whereas)\b)",
+    r"(?<=\s)(?:(?:in|on|at|of|for|from|to|by|into|within|near|under|through)\s+(?=which\b|whom\b|whose\b))?"
+    r"(?=(?:that|which|who|whom|whose|where|when|because|although|though|while|unless|whereas|with)\b)",
     re.IGNORECASE,
 )
 _CJK_BOUNDARY = re.compile(r"[、。，；：！？「」『』（）【】!?;:,()]+")
@@ -62,7 +67,8 @@ _JA_CASE = set("がをにでとへの")
 # A quantity modifier: a number (its counter and a kanji or two after it) and の, before
 # the noun it modifies: 「人口約130万人の」ダラス, 「2024年の」; not when that noun is a
 # predicate (「約130万人の大都市である」 stays one clause).
-_JA_QUANTITY = re.compile(r"[0-9０-９][0-9０-９.,．，]*[万億千百]?[\u3400-\u9fff]{0,2}の"
+_JA_QUANTITY = re.compile(r"[0-9０-９][0-9０-９.,．，]*[万億千百]?[\u3400-\u9fff]{0,2}"
+                          r"(?:ほど|くらい|ぐらい|程度|余り|あまり|以上|近く|強|弱)?の"
                           r"(?=[\u3400-\u9fff\u30a1-\u30ffA-Za-z])(?![\u3400-\u9fff\u30a1-\u30ffー]+(?:である|だった|です|だ))")
 _JA_LAST_PARTICLE = re.compile(r"(?<=[\u3400-\u9fff\u30a1-\u30ffー])[をにがはもへ](?=[^をにがはもへ]{2,}$)")
 _ZH_MODIFIER = re.compile(r"的(?=[\u3400-\u9fff])")
@@ -212,7 +218,10 @@ def _pieces(text: str, cuts: Iterable[int]) -> list[tuple[int, int]]:
 
 def _english_cuts(text: str) -> list[int]:
     cuts = [c for m in _EN_BOUNDARY.finditer(text) for c in (m.start(), m.end())]
-    return cuts + [m.start() for m in _EN_OPENERS.finditer(text)]
+    openers = list(_EN_OPENERS.finditer(text))
+    # "in which": the clause starts at the preposition, not again at "which"
+    taken = {m.end() for m in openers if m.end() > m.start()}
+    return cuts + [m.start() for m in openers if m.start() not in taken]
 
 
 def _japanese_cuts(text: str) -> list[int]:
