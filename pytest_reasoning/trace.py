@@ -85,7 +85,8 @@ class Trace:
         latency_s: wall-clock seconds of the call, ``None`` when unknown.
         reasoning_source: where the reasoning was found: a response field name
             (``"reasoning_content"``, ``"reasoning"``, ``"reasoning_details"``,
-            ``"thinking"``), ``"<think> tags"`` for tags inline in the content,
+            ``"thinking"``), ``"<think> tags"`` for tags inline in the content
+            (``"[THINK] tags"``, ``"<reasoning> tags"``, ... for other markup),
             ``"think token ids"`` for local models split on the ``</think>`` id, or
             ``None`` when there was no reasoning.
         extra: backend-specific facts worth keeping (llama.cpp ``timings``,

@@ -8,6 +8,8 @@ without a repository and issue number are named by their title.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
@@ -1090,3 +1092,143 @@ def test_anthropic_compatible_body_and_stream():
         assert t.usage == Usage(10, 20, None, None) and t.model == "deepseek-v4-pro"
     cut = trace_from_openai_stream(ANTHROPIC_EVENTS[:4])
     assert (cut.reasoning, cut.answer, cut.truncated) == ("The user wants 2+2.", "", True)
+
+
+# =====================================================================================
+# Other thinking markup in content, LM Studio's native API, usage and finish variants
+# =====================================================================================
+
+# gpt-oss on Amazon Bedrock's OpenAI-compatible endpoint: the reasoning inside
+# <reasoning>...</reasoning> in `content`, in a stream one block per chunk.
+# Sources: llamastack/llama-stack tests/integration/inference/recordings/085098d4...f25.json
+# (a recorded Bedrock /openai/v1/chat/completions stream, chunks trimmed to their fields);
+# a public Bedrock endpoint test script's gpt-oss-120b body.
+BEDROCK_CHUNKS = [
+    {"id": "rec-085098d43435", "model": "openai.gpt-oss-20b-1:0", "object": "chat.completion.chunk",
+     "choices": [{"delta": {"content": "", "role": "assistant"}, "finish_reason": None, "index": 0}]},
+    {"id": "rec-085098d43435", "model": "openai.gpt-oss-20b-1:0", "object": "chat.completion.chunk",
+     "choices": [{"delta": {"content": '<reasoning>We need to answer. The Latin word for Sun is "sol". '
+                            'Also the Latin name "Sol"</reasoning>'}, "finish_reason": None, "index": 0}]},
+    {"id": "rec-085098d43435", "model": "openai.gpt-oss-20b-1:0", "object": "chat.completion.chunk",
+     "choices": [{"delta": {"content": '<reasoning> (genitive "Solis"). So answer. Use brief.</reasoning>'},
+                  "finish_reason": None, "index": 0}]},
+    {"id": "rec-085098d43435", "model": "openai.gpt-oss-20b-1:0", "object": "chat.completion.chunk",
+     "choices": [{"delta": {"content": "In Latin the Sun"}, "finish_reason": None, "index": 0}]},
+    {"id": "rec-085098d43435", "model": "openai.gpt-oss-20b-1:0", "object": "chat.completion.chunk",
+     "choices": [{"delta": {"content": " is called **Sol** (genitive *Solis*)."}, "finish_reason": "stop",
+                  "index": 0}]},
+]
+
+
+def test_bedrock_gpt_oss_reasoning_tags_in_content():
+    t = trace_from_openai_stream(BEDROCK_CHUNKS)
+    assert t.reasoning == ('We need to answer. The Latin word for Sun is "sol". Also the Latin name "Sol" '
+                           '(genitive "Solis"). So answer. Use brief.')  # the chunks' blocks joined as sent
+    assert (t.answer, t.reasoning_source, t.truncated) == ("In Latin the Sun is called **Sol** (genitive *Solis*).",
+                                                           "<reasoning> tags", False)
+    body = trace_from_openai({
+        "id": "chatcmpl-95839a6c", "model": "openai.gpt-oss-120b-1:0", "object": "chat.completion",
+        "choices": [{"finish_reason": "stop", "index": 0, "message": {"role": "assistant", "content":
+                     "<reasoning>The user wants get weather for Miami. So we need to call function.</reasoning>"
+                     "{\n  \"location\": \"Miami\"\n}"}}],
+        "usage": {"completion_tokens": 44, "prompt_tokens": 16, "total_tokens": 60}})
+    assert (body.reasoning, body.answer) == ("The user wants get weather for Miami. So we need to call function.",
+                                             '{\n  "location": "Miami"\n}')
+
+
+# Gemini's OpenAI-compatible endpoint with include_thoughts: thought summaries inside
+# <thought>...</thought> in `content`, marked extra_content.google.thought.  Source: a
+# public repository's test fixture of that endpoint's stream.  And <thinking> tags left in
+# content (an AI gateway's "Using Reasoning Streams" page for AWS Bedrock).
+GEMINI_SSE = (
+    'data: {"choices":[{"delta":{"role":"assistant","content":"<thought>**Calculating**\\n\\nStep one.",'
+    '"extra_content":{"google":{"thought":true}}},"index":0}],"object":"chat.completion.chunk"}\n\n'
+    'data: {"choices":[{"delta":{"content":"More thinking.","extra_content":{"google":{"thought":true}}},'
+    '"index":0}],"object":"chat.completion.chunk"}\n\n'
+    'data: {"choices":[{"delta":{"content":"</thought>The answer is "},"index":0}],"object":"chat.completion.chunk"}\n\n'
+    'data: {"choices":[{"delta":{"content":"391."},"index":0,"finish_reason":"stop"}],'
+    '"object":"chat.completion.chunk"}\n\n'
+)
+
+
+@pytest.mark.parametrize(("content", "reasoning", "answer", "source"), [
+    ("<thinking>\nI need 2^10 * 3^5.\n</thinking>To solve it: 248,832", "I need 2^10 * 3^5.",
+     "To solve it: 248,832", "<thinking> tags"),
+    ("<thought>Cut off while", "Cut off while", "", "<thought> tags"),
+    ("The <thinking> tag is what some models write.", "", "The <thinking> tag is what some models write.", None),
+])
+def test_thought_and_thinking_tags_in_content(content, reasoning, answer, source):
+    t = trace_from_openai_stream(GEMINI_SSE)
+    assert (t.reasoning, t.answer, t.reasoning_source) == ("**Calculating**\n\nStep one.More thinking.",
+                                                           "The answer is 391.", "<thought> tags")
+    t = trace_from_openai({"choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                        "finish_reason": "stop"}]})
+    assert (t.reasoning, t.answer, t.reasoning_source) == (reasoning, answer, source)
+
+
+# LM Studio's native REST API (/api/v1/chat, LM Studio 0.4+): `output` items with plain
+# text `content`, `model_instance_id`, `stats`.  Source: lmstudio-ai/docs, "Streaming
+# events" (the chat.end example's result, tool call trimmed), and an LM Studio
+# "Generated prediction" log quoted in a public test fixture (reasoning only).
+LMSTUDIO_BODY = {
+    "model_instance_id": "openai/gpt-oss-20b",
+    "output": [{"type": "reasoning", "content": "Need to call function."},
+               {"type": "tool_call", "tool": "model_search", "arguments": {"limit": 1}, "output": "[]"},
+               {"type": "message", "content": "The current top-trending model is..."}],
+    "stats": {"input_tokens": 329, "total_output_tokens": 268, "reasoning_output_tokens": 5,
+              "tokens_per_second": 43.73, "time_to_first_token_seconds": 0.781},
+    "thread_id": "thread_02b2017dbc06c12bfc353a2ed6c2b802f8cc682884bb5716",
+}
+LMSTUDIO_EVENTS = [
+    {"type": "chat.start", "model_instance_id": "openai/gpt-oss-20b"},
+    {"type": "reasoning.start"},
+    {"type": "reasoning.delta", "content": "Need to call "},
+    {"type": "reasoning.delta", "content": "function."},
+    {"type": "reasoning.end"},
+    {"type": "message.start"},
+    {"type": "message.delta", "content": "The current top-trending model is..."},
+    {"type": "message.end"},
+    {"type": "chat.end", "result": LMSTUDIO_BODY},
+]
+
+
+def test_lmstudio_native_body_and_stream():
+    for t in (trace_from_openai(LMSTUDIO_BODY), trace_from_openai_stream(LMSTUDIO_EVENTS)):
+        assert (t.reasoning, t.answer) == ("Need to call function.", "The current top-trending model is...")
+        assert (t.model, t.usage) == ("openai/gpt-oss-20b", Usage(329, 268, 5, None))
+    cut = trace_from_openai_stream(LMSTUDIO_EVENTS[:5])  # no chat.end: cut while thinking
+    assert (cut.reasoning, cut.answer, cut.truncated, cut.model) == ("Need to call function.", "", True,
+                                                                     "openai/gpt-oss-20b")
+    only = trace_from_openai({"model_instance_id": "qwen3.8-27b",
+                              "output": [{"type": "reasoning", "content": "We need to respond SECRET-V1 with pong"}],
+                              "stats": {"input_tokens": 59, "total_output_tokens": 24, "reasoning_output_tokens": 24}})
+    assert (only.reasoning, only.answer, only.truncated) == ("We need to respond SECRET-V1 with pong", "", True)
+
+
+# Grok on Vertex AI counts reasoning tokens beside completion_tokens ("separated from the
+# completion_tokens": 663 + 50 + 124 = 837).  Source: Google Cloud, Vertex AI, "Grok
+# models: reasoning".  Reasoning tokens are kept inside completion_tokens here, as the
+# other providers count them; a total that already adds up (302.ai's grok-4) is as sent.
+@pytest.mark.parametrize(("usage", "expected"), [
+    ({"completion_tokens": 50, "completion_tokens_details": {"reasoning_tokens": 124}, "prompt_tokens": 663,
+      "total_tokens": 837}, Usage(663, 174, 124, 837)),
+    ({"prompt_tokens": 686, "completion_tokens": 123, "total_tokens": 809, "input_tokens": 0, "output_tokens": 0,
+      "completion_tokens_details": {"reasoning_tokens": 112}}, Usage(686, 123, 112, 809)),
+    ({"completion_tokens": 10, "completion_tokens_details": {"reasoning_tokens": 30}}, Usage(None, 40, 30, None)),
+    ({"prompt_tokens": 5, "completion_tokens": 30, "completion_tokens_details": {"reasoning_tokens": 30},
+      "total_tokens": 35}, Usage(5, 30, 30, 35)),  # all of it reasoning: inside
+])
+def test_reasoning_tokens_counted_inside_completion_tokens(usage, expected):
+    t = trace_from_openai({"choices": [{"index": 0, "message": {"content": "Hi"}, "finish_reason": "stop"}],
+                           "usage": usage})
+    assert t.usage == expected
+
+
+# Chunks pasted into an issue as one pretty-printed JSON array (beijixiaohu/OJBetter#412,
+# DeepSeek V4, two chunks).
+def test_chunks_pasted_as_a_json_array():
+    text = json.dumps([{"id": "x", "object": "chat.completion.chunk", "model": "deepseek-v4-flash",
+                        "choices": [{"index": 0, "delta": {"content": c, "reasoning_content": None},
+                                     "finish_reason": None}]} for c in "效劳"], indent=4, ensure_ascii=False)
+    t = trace_from_openai_stream(text)
+    assert (t.answer, t.model, t.truncated) == ("效劳", "deepseek-v4-flash", True)  # no finish reason came

@@ -4,11 +4,12 @@ Handles every shape in the reference table (DeepSeek, DashScope, vLLM, SGLang,
 llama.cpp, Ollama ``/v1``, OpenRouter, OpenAI Chat Completions and Responses) and its
 pitfalls: the reasoning field's name varies, reasoning left inline in ``content``
 between ``<think>`` tags (with or without the opening tag; also Magistral's
-``[THINK]`` tags and gpt-oss harmony channels), stray tags, truncation
-inside the thinking, thinking disabled, interleaved stream deltas, ``None`` deltas,
-a usage-only final chunk with empty ``choices`` and unknown finish reasons.  Also
-read: the native bodies and streams of Ollama and DashScope, Anthropic-compatible
-Messages bodies and events, Responses API stream events, and streams given as text.
+``[THINK]``, ``<reasoning>``, ``<thought>`` and ``<thinking>`` tags, and gpt-oss
+harmony channels), stray tags, truncation inside the thinking, thinking disabled,
+interleaved stream deltas, ``None`` deltas, a usage-only final chunk with empty
+``choices`` and unknown finish reasons.  Also read: the native bodies and streams of
+Ollama, DashScope and LM Studio, Anthropic-compatible Messages bodies and events,
+Responses API stream events, and streams given as text.
 Sources of the shapes: ``tests/test_real_world_shapes.py``.
 
 Modules: :mod:`.framing` (text and objects to dicts), one module per dialect
@@ -24,21 +25,26 @@ from typing import Any
 
 from ..trace import BackendInfo, Trace
 from . import anthropic, chat, native, responses
-from .accumulate import HARMONY_STARTS, MISTRAL_THINK_TAGS, NOT_FINISHED, TRUNCATING_FINISH_REASONS, Accumulator
+from .accumulate import (
+    HARMONY_STARTS, MISTRAL_THINK_TAGS, NOT_FINISHED, OTHER_THINK_TAGS,
+    TRUNCATING_FINISH_REASONS, Accumulator,
+)
 from .anthropic import ANTHROPIC_EVENTS
 from .chat import REASONING_FIELDS
 from .framing import as_dict, body_dict, chunk_dicts
 
 __all__ = [
     "trace_from_openai", "trace_from_openai_stream", "stream_ended", "as_dict", "REASONING_FIELDS",
-    "TRUNCATING_FINISH_REASONS", "NOT_FINISHED", "MISTRAL_THINK_TAGS", "HARMONY_STARTS", "ANTHROPIC_EVENTS",
+    "TRUNCATING_FINISH_REASONS", "NOT_FINISHED", "MISTRAL_THINK_TAGS", "OTHER_THINK_TAGS",
+    "HARMONY_STARTS", "ANTHROPIC_EVENTS",
 ]
 
 #: Who reads a whole body, tried in this order; the chat reader takes the rest
 #: (and raises where there is no ``choices``).
 BODY_READERS = (anthropic.read_message, native.read_body, responses.read_body, chat.read_body)
 #: Who reads a stream chunk, tried in this order; the chat reader takes the rest.
-CHUNK_READERS = (responses.read_event, anthropic.read_event, anthropic.read_message, native.read_body, chat.read_chunk)
+CHUNK_READERS = (responses.read_event, responses.read_lmstudio_event, anthropic.read_event, anthropic.read_message,
+                 native.read_body, chat.read_chunk)
 
 
 def trace_from_openai(
@@ -61,9 +67,10 @@ def trace_from_openai(
 
     The reasoning is read from ``reasoning_content``, then ``reasoning``, then
     ``reasoning_details``, then ``thinking``, then typed ``content`` parts, then
-    ``<think>`` / ``[THINK]`` tags or gpt-oss harmony channels in ``content``;
-    ``reasoning_source`` says which.  The first choice is used.  Native bodies of
-    Ollama (``/api/chat``, ``/api/generate``) and DashScope are read too.
+    ``<think>`` tags (or, where they start the content, the :data:`OTHER_THINK_TAGS`)
+    or gpt-oss harmony channels in ``content``; ``reasoning_source`` says which.  The
+    first choice is used.  Native bodies of Ollama (``/api/chat``, ``/api/generate``),
+    DashScope and LM Studio (``/api/v1/chat``) are read too.
 
     Raises:
         ValueError: ``response`` is not a chat completion (no ``choices``, no
@@ -105,13 +112,15 @@ def trace_from_openai_stream(
     stream that ended without any ``finish_reason`` is marked ``truncated`` (it was
     cut off), unless its last chunk reported usage and no text (it ended: see
     :func:`stream_ended`); one whose reasoning never closed (no answer) and that
-    sent no finish reason is ``truncated`` too.  Native stream lines of Ollama (``message`` / ``response`` deltas,
-    ``done``) and DashScope (``output.choices[].message`` with incremental output)
-    are read as deltas, as are typed events of the OpenAI Responses API (a final
-    ``response.completed`` object wins) and of Anthropic-compatible Messages
-    endpoints; Groq's ``x_groq.usage`` counts when no ``usage`` is sent.  An ``error`` object sent mid-stream is kept in
+    sent no finish reason is ``truncated`` too.  Native stream lines of
+    Ollama (``message`` / ``response`` deltas, ``done``) and DashScope
+    (``output.choices[].message`` with incremental output) are read as deltas, as are
+    typed events of the OpenAI Responses API (a final ``response.completed`` object
+    wins), of LM Studio's native stream (a final ``chat.end`` wins) and of
+    Anthropic-compatible Messages endpoints; Groq's ``x_groq.usage`` counts when no
+    ``usage`` is sent.  An ``error`` object sent mid-stream is kept in
     ``trace.extra["error"]`` (the trace is then truncated unless a finish reason
-    came).
+    came).  Chunks pasted as one JSON array of text are read as its items.
 
     Raises:
         ValueError: ``chunks`` holds something that is not a chunk, or a text line

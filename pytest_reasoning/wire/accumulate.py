@@ -22,7 +22,8 @@ from .chat import REASONING_FIELDS, content_parts, field_text, first_choices
 from .native import error_of
 
 __all__ = [
-    "Accumulator", "usage_from", "TRUNCATING_FINISH_REASONS", "NOT_FINISHED", "MISTRAL_THINK_TAGS", "HARMONY_STARTS",
+    "Accumulator", "usage_from", "TRUNCATING_FINISH_REASONS", "NOT_FINISHED", "MISTRAL_THINK_TAGS", "OTHER_THINK_TAGS",
+    "HARMONY_STARTS",
 ]
 
 #: ``finish_reason`` values (compared case-insensitively) that mean the output was
@@ -38,6 +39,14 @@ NOT_FINISHED = (None, "null", "")
 #: Magistral's thinking tokens, left in ``content`` by servers without its parser
 #: (Mistral's Magistral model cards: reasoning between ``[THINK]`` and ``[/THINK]``).
 MISTRAL_THINK_TAGS = ("[THINK]", "[/THINK]")
+#: Thinking markup other than ``<think>`` that servers leave in ``content``, as
+#: ``(open, close)``: Magistral's :data:`MISTRAL_THINK_TAGS`; ``<reasoning>`` (gpt-oss
+#: on Amazon Bedrock's OpenAI-compatible endpoint, one block per streamed chunk);
+#: ``<thought>`` (Gemini's OpenAI-compatible endpoint with ``include_thoughts``);
+#: ``<thinking>`` (Claude-style and MiniMax output).  Read only where it starts the
+#: content and no field gave the reasoning.
+OTHER_THINK_TAGS = (MISTRAL_THINK_TAGS, ("<reasoning>", "</reasoning>"), ("<thought>", "</thought>"),
+                    ("<thinking>", "</thinking>"))
 #: How gpt-oss output in the harmony format starts when a server left it unparsed
 #: (with its special tokens, or with them dropped by the detokenizer).
 HARMONY_STARTS = ("<|channel|>", "<|start|>", "assistant<|channel|>", "analysis", "assistantfinal")
@@ -54,7 +63,11 @@ def usage_from(raw: Any) -> Usage:
     ``completion_tokens_details.reasoning_tokens``), Responses / DashScope /
     Anthropic (``input_tokens``, ``output_tokens``, ``output_tokens_details``),
     Ollama (``prompt_eval_count``, ``eval_count``), SGLang's top-level
-    ``reasoning_tokens``; ``None`` wherever nothing is said (never estimated)."""
+    ``reasoning_tokens``, LM Studio's native ``stats`` (``total_output_tokens``,
+    ``reasoning_output_tokens``); ``None`` wherever nothing is said (never estimated).
+    Reasoning tokens are counted inside ``completion_tokens``: where a server counts
+    them beside it (more reasoning than completion tokens, or a total that adds all
+    three, as Grok on Vertex AI reports), they are added to it."""
     if not isinstance(raw, Mapping):
         return Usage()
 
@@ -65,16 +78,24 @@ def usage_from(raw: Any) -> Usage:
     reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
     if reasoning is None:
         reasoning = raw.get("reasoning_tokens")
+    if reasoning is None:
+        reasoning = raw.get("reasoning_output_tokens")
     prompt = raw.get("prompt_tokens", raw.get("input_tokens", raw.get("prompt_eval_count")))
-    completion = raw.get("completion_tokens", raw.get("output_tokens", raw.get("eval_count")))
-    return Usage(num(prompt), num(completion), num(reasoning), num(raw.get("total_tokens")))
+    completion = raw.get("completion_tokens",
+                         raw.get("output_tokens", raw.get("eval_count", raw.get("total_output_tokens"))))
+    usage = Usage(num(prompt), num(completion), num(reasoning), num(raw.get("total_tokens")))
+    p, c, r, t = usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens, usage.total_tokens
+    if c is not None and r and (r > c or (p is not None and t == p + c + r != p + c)):
+        usage.completion_tokens = c + r  # counted beside the completion (Grok on Vertex AI): put inside it
+    return usage
 
 
 def _usage_in(obj: Mapping[str, Any]) -> Any:
     """The usage object of a body, chunk or message, wherever its dialect puts it:
     Moonshot / Kimi's ``usage`` inside the first choice, else Groq's
     ``x_groq.usage`` where no ``usage`` is sent (older Groq streams), else
-    ``usage``, else Ollama's top-level ``prompt_eval_count`` / ``eval_count``.
+    ``usage``, else LM Studio's native ``stats``, else Ollama's top-level
+    ``prompt_eval_count`` / ``eval_count``.
     ``None`` when there is none."""
     in_choice = next((c["usage"] for c in first_choices(obj) if isinstance(c.get("usage"), Mapping) and c["usage"]), None)
     if in_choice:
@@ -83,6 +104,9 @@ def _usage_in(obj: Mapping[str, Any]) -> Any:
     groq_usage = groq.get("usage") if isinstance(groq, Mapping) else None
     if not obj.get("usage") and isinstance(groq_usage, Mapping):
         return groq_usage
+    stats = obj.get("stats")  # LM Studio's native API
+    if not obj.get("usage") and isinstance(stats, Mapping) and "input_tokens" in stats:
+        return stats
     return obj.get("usage") or {k: obj[k] for k in ("prompt_eval_count", "eval_count") if k in obj} or None
 
 
@@ -162,9 +186,11 @@ def _reasoning_and_answer(message: Mapping[str, Any]) -> tuple[str, str, str | N
     # Markup a server left unparsed, read only where no field gave the reasoning and the
     # content starts with it (elsewhere it is prose about the markup):
     head = content.lstrip()
-    if not reasoning.strip() and head.startswith(MISTRAL_THINK_TAGS[0]):  # Magistral's raw [THINK]…[/THINK]
-        reasoning, content = split_thinking(content, *MISTRAL_THINK_TAGS)
-        source = "[THINK] tags"
+    tags = next((t for t in OTHER_THINK_TAGS if head.startswith(t[0])), None)
+    if not reasoning.strip() and tags:  # [THINK]…[/THINK], <reasoning>…</reasoning>, …
+        # a block closed and reopened at once was cut by the stream, not by the model
+        reasoning, content = split_thinking(content.replace(tags[1] + tags[0], ""), *tags)
+        source = f"{tags[0]} tags"
     elif not reasoning.strip() and head.startswith(HARMONY_STARTS) and has_harmony_channels(content):  # gpt-oss
         reasoning, content = split_harmony(content)
         source = "harmony channels"

@@ -79,7 +79,8 @@ def chunk_dicts(chunks: Iterable[Any] | str | bytes) -> Iterator[Mapping[str, An
 def _items(chunks: Iterable[Any] | str | bytes) -> Iterator[Any]:
     """Chunks as given; text (a whole SSE or NDJSON transcript, its lines or its
     events) is read line by line: ``data:`` prefixes dropped, ``event:`` / ``id:`` /
-    ``retry:`` fields, ``:`` comments, blank lines and ``[DONE]`` skipped.
+    ``retry:`` fields, ``:`` comments, blank lines and ``[DONE]`` skipped; text that is
+    one JSON array (chunks pasted from a log or an issue) gives its items.
 
     Raises:
         ValueError: a line that is not JSON, or text that holds no chunk at all.
@@ -95,6 +96,11 @@ def _items(chunks: Iterable[Any] | str | bytes) -> Iterator[Any]:
             yield raw
             continue
         texts += 1
+        listed = _json_list(raw)
+        if listed is not None:  # the chunks pasted as one JSON array
+            found += len(listed)
+            yield from listed
+            continue
         for line in raw.splitlines():
             line = line.strip()
             if line.startswith("data:"):
@@ -108,3 +114,14 @@ def _items(chunks: Iterable[Any] | str | bytes) -> Iterator[Any]:
                 yield loads(line, "stream line")
     if texts and not found:
         raise ValueError("the stream text holds no chunk (no data: line and no JSON line)")
+
+
+def _json_list(text: str) -> list[Any] | None:
+    """The items of ``text`` when it is one JSON array, else ``None``."""
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None

@@ -9,6 +9,13 @@ open-weight servers, and ``message`` with ``output_text`` parts; ``status``,
 ``response.reasoning_summary_text.delta``, ``response.output_text.delta``, and a
 final ``response.completed`` / ``response.incomplete`` / ``response.failed``
 holding the whole response).
+
+LM Studio's native REST API (``/api/v1/chat``, LM Studio 0.4 and later; lmstudio.ai
+docs, "Chat" and "Streaming events") answers with the same ``output`` items, their
+``content`` plain text, beside ``model_instance_id`` and ``stats``
+(``input_tokens``, ``total_output_tokens``, ``reasoning_output_tokens``); its stream
+sends ``chat.start``, ``reasoning.delta``, ``message.delta`` ... and a final
+``chat.end`` whose ``result`` is that body.  Both are read here too.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from .chat import content_parts
 if TYPE_CHECKING:
     from .accumulate import Accumulator
 
-__all__ = ["read_body", "read_event"]
+__all__ = ["read_body", "read_event", "read_lmstudio_event"]
 
 #: Events whose ``response`` is the whole, final response object.
 FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
@@ -50,10 +57,12 @@ def _read_response(data: Mapping[str, Any], acc: Accumulator) -> None:
             continue
         if item.get("type") == "reasoning":
             parts = item.get("content") or item.get("summary") or []
+            if isinstance(parts, str):  # LM Studio: the text itself
+                parts = [{"text": parts}]
             reasoning.extend(p.get("text", "") for p in parts if isinstance(p, Mapping))
         elif item.get("type") == "message":
             answer.append(content_parts(item.get("content"))[0])
-    acc.envelope(data)
+    acc.envelope({**data, "model": data.get("model") or data.get("model_instance_id")})  # LM Studio's name
     finish = (data.get("incomplete_details") or {}).get("reason") or data.get("status")
     acc.add({"reasoning": "\n\n".join(reasoning), "content": "".join(answer)}, finish)
     acc.source_names["reasoning"] = SOURCE
@@ -80,4 +89,30 @@ def read_event(chunk: Mapping[str, Any], acc: Accumulator) -> bool:
         acc.add({"reasoning": chunk.get("delta")})
     elif kind == TEXT_DELTA:
         acc.add({"content": chunk.get("delta")})
+    return True
+
+
+#: LM Studio's native stream events that carry text, by ``type``: the field it goes to.
+LMSTUDIO_DELTAS = {"reasoning.delta": "reasoning", "message.delta": "content"}
+#: The prefixes of LM Studio's native stream event types.
+LMSTUDIO_EVENTS = ("chat.", "reasoning.", "message.", "tool_call.", "prompt_processing.", "model_load.")
+
+
+def read_lmstudio_event(chunk: Mapping[str, Any], acc: Accumulator) -> bool:
+    """Feed one event of LM Studio's native stream to ``acc``: text deltas as they
+    come (``content`` of ``reasoning.delta`` / ``message.delta``), the model from
+    ``chat.start``; ``chat.end``'s ``result`` replaces all that came before and
+    closes ``acc``.  ``False``, with nothing fed, for other chunks."""
+    kind = str(chunk.get("type") or "")
+    if not kind.startswith(LMSTUDIO_EVENTS) or "choices" in chunk:
+        return False
+    result = chunk.get("result")
+    if kind == "chat.end" and isinstance(result, Mapping):
+        acc.restart(stream=False)  # the result is the whole body
+        _read_response(result, acc)
+        acc.closed = True
+        return True
+    acc.envelope({"model": chunk.get("model_instance_id")})
+    if kind in LMSTUDIO_DELTAS:
+        acc.add({LMSTUDIO_DELTAS[kind]: chunk.get("content")})
     return True
