@@ -38,6 +38,8 @@ def texts(prompt: str) -> list[str]:
      ["What is the capital of the state", "that contains Dallas", "pop. 1.3 million"]),
     ("Name the capital city of the US state in which Dallas (population ~1.3M) is located.",
      ["Name the capital city of the US state", "in which Dallas", "population ~1.3M", "is located"]),
+    ("Dallas, with roughly 1.3 million residents, is in which U.S. state, and what is its capital?",
+     ["Dallas", "with roughly 1.3 million residents", "is in which U.S. state", "and what is its capital"]),
     ("Dallas is a large city with a population of about 1.3 million. What is the capital of its state?",
      ["Dallas is a large city", "with a population of about 1.3 million", "What is the capital of its state"]),
 ])

@@ -32,7 +32,8 @@ Chinese when it holds Han characters and no kana, English otherwise):
   (「人口约130万的」), and before such a modifier after a numeral and classifier
   (「达拉斯是一个」「人口约130万的」「大城市」).
 
-Pieces shorter than two characters (without punctuation) join the next one.  A span's
+Pieces shorter than two characters (without punctuation), and lone Latin words of at
+most three letters, join the next one.  A span's
 ``start``/``end`` are character offsets of its text, punctuation and spaces around it
 left out, so spans never overlap and the gaps between them hold only punctuation and
 whitespace.  Pure Python; nothing heavy imported.
@@ -260,10 +261,16 @@ def _chinese_cuts(text: str) -> list[int]:
     return cuts
 
 
+def _too_short(text: str, a: int, b: int) -> bool:
+    """A piece too short to be a span: one character, or one Latin word of at most
+    three letters ("is", "in")."""
+    return b - a < 2 or bool(re.fullmatch(r"[A-Za-z]{1,3}", text[a:b]))
+
+
 def split_spans(text: str) -> Segmentation:
     """Cut ``text`` (a prompt) into spans by the rules of its language (module
-    docstring).  Pieces shorter than two characters join the next piece (or the one
-    before, at the end).
+    docstring).  Pieces shorter than two characters, and lone Latin words of at most
+    three letters, join the next piece (or the one before, at the end).
 
     Raises:
         ValueError: ``text`` is not a string or holds nothing but punctuation and spaces.
@@ -277,11 +284,11 @@ def split_spans(text: str) -> Segmentation:
         raise ValueError("the prompt has no words to explain; give it some text")
     merged: list[list[int]] = []
     for a, b in pieces:
-        if merged and merged[-1][1] - merged[-1][0] < 2:
-            merged[-1][1] = b  # a one-character piece joins the next
+        if merged and _too_short(text, *merged[-1]):
+            merged[-1][1] = b  # a one-character piece, or a lone short word ("is"), joins the next
         else:
             merged.append([a, b])
-    if len(merged) > 1 and merged[-1][1] - merged[-1][0] < 2:
+    if len(merged) > 1 and _too_short(text, *merged[-1]):
         last = merged.pop()
         merged[-1][1] = last[1]  # a one-character piece at the end joins the one before
     return Segmentation(text, tuple(Span(text[a:b], a, b) for a, b in merged), language)
