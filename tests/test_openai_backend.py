@@ -142,6 +142,17 @@ def test_openrouter_reasoning_details(httpserver):
          {"max_completion_tokens": 100, "reasoning_effort": "low"}, ["max_tokens", "top_k"]),
         ("vllm", {"thinking": True, "extra_body": {"chat_template_kwargs": {"enable_thinking": False}}, "custom": 1},
          {"chat_template_kwargs": {"enable_thinking": False}, "custom": 1}, ["extra_body", "thinking"]),
+        # a budget and a penalty reach each server under its own names
+        ("llamacpp", {"thinking": True, "thinking_budget": 5, "repetition_penalty": 1.3},
+         {"chat_template_kwargs": {"enable_thinking": True}, "reasoning_budget_tokens": 5, "repeat_penalty": 1.3},
+         ["thinking_budget", "repetition_penalty"]),
+        ("vllm", {"thinking_budget": 64, "repetition_penalty": 1.1},
+         {"thinking_token_budget": 64, "repetition_penalty": 1.1}, ["thinking_budget", "chat_template_kwargs"]),
+        ("sglang", {"thinking": True, "thinking_budget": 64},
+         {"chat_template_kwargs": {"enable_thinking": True, "thinking_budget": 64}, "separate_reasoning": True},
+         ["thinking_budget"]),
+        ("dashscope", {"thinking": True, "thinking_budget": 64, "stream": False},
+         {"enable_thinking": True, "thinking_budget": 64}, []),
     ],
 )
 def test_thinking_switch_per_provider(httpserver, name, params, expected, absent):
@@ -150,6 +161,13 @@ def test_thinking_switch_per_provider(httpserver, name, params, expected, absent
     got = sent(httpserver)
     assert {k: got.get(k) for k in expected} == expected
     assert [k for k in absent if k in got] == []
+
+
+def test_the_params_table_names_who_honours_a_budget():
+    from pytest_reasoning.settings.table import request_params
+
+    assert request_params()["thinking_budget"][1] == ("dashscope", "vllm", "sglang", "llamacpp", "openrouter")
+    assert "deepseek" not in request_params()["repetition_penalty"][1]
 
 
 def test_build_request_never_contains_none():

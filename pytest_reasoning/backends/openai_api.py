@@ -52,7 +52,8 @@ def build_request(
     ``params`` keys understood: those of :data:`API_PARAMS`.  ``max_tokens`` goes in
     the provider's field (``max_completion_tokens`` for ``openai``); ``top_k``,
     ``min_p``, ``repetition_penalty`` go in ``extra_body`` where the provider takes
-    them (dropped for DeepSeek and OpenAI); ``thinking`` / ``thinking_budget`` /
+    them, under the provider's names (dropped for DeepSeek and OpenAI; llama.cpp's
+    ``repeat_penalty``); ``thinking`` / ``thinking_budget`` /
     ``reasoning_effort`` through the provider's switch (:mod:`.profiles`);
     ``extra_body`` (dict) is merged last and wins.  Unknown keys go to ``extra_body``
     unchanged.  Sample ``i`` of a sample (``sample``) sends ``seed + i`` where a seed is
@@ -71,7 +72,7 @@ def build_request(
         kw[p.max_tokens_field] = params["max_tokens"]
     extra: dict[str, Any] = {}
     if p.extra_sampling:
-        extra.update({k: params[k] for k in _EXTRA_SAMPLING if params.get(k) is not None})
+        extra.update({p.field_names.get(k, k): params[k] for k in _EXTRA_SAMPLING if params.get(k) is not None})
     thinking = params.get("thinking")
     switched_kw, switched_extra = p.switch(thinking, params.get("thinking_budget"), params.get("reasoning_effort"))
     kw.update(switched_kw)

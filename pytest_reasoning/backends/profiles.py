@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Provider", "PROVIDERS", "Switch", "EnvKey"]
@@ -47,14 +47,34 @@ def dashscope_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str,
 
 
 def chat_template_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """vLLM, llama.cpp: ``chat_template_kwargs: {"enable_thinking": ...}``."""
+    """Servers that render the model's chat template: ``chat_template_kwargs:
+    {"enable_thinking": ...}`` (a budget is not sent)."""
     extra = {} if thinking is None else {"chat_template_kwargs": {"enable_thinking": bool(thinking)}}
     return _effort(effort), extra
 
 
-def sglang_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """SGLang: as vLLM, plus ``separate_reasoning: true`` (reasoning in its own field)."""
+def vllm_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """vLLM: ``chat_template_kwargs: {"enable_thinking": ...}``, the budget as
+    ``thinking_token_budget`` (vLLM's thinking-budget sampling; the server needs
+    ``--reasoning-config``)."""
     kw, extra = chat_template_switch(thinking, budget, effort)
+    return kw, {**extra, **({} if budget is None else {"thinking_token_budget": budget})}
+
+
+def llamacpp_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """llama.cpp: ``chat_template_kwargs: {"enable_thinking": ...}``, the budget as
+    ``reasoning_budget_tokens`` (llama-server's per-request ``--reasoning-budget``)."""
+    kw, extra = chat_template_switch(thinking, budget, effort)
+    return kw, {**extra, **({} if budget is None else {"reasoning_budget_tokens": budget})}
+
+
+def sglang_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """SGLang: ``chat_template_kwargs: {"enable_thinking": ..., "thinking_budget": ...}``
+    (the budget a hint to templates that read it, as Qwen3's does), plus
+    ``separate_reasoning: true`` (reasoning in its own field)."""
+    kw, extra = chat_template_switch(thinking, budget, effort)
+    if budget is not None:
+        extra = {"chat_template_kwargs": {**extra.get("chat_template_kwargs", {}), "thinking_budget": budget}}
     return kw, {**extra, "separate_reasoning": True}
 
 
@@ -116,6 +136,8 @@ class Provider:
             (DashScope answers 400 to a non-streamed thinking request).
         extra_sampling: whether non-standard sampling (``top_k``, ``min_p``,
             ``repetition_penalty``) may be sent (in ``extra_body``).
+        field_names: a request parameter's name where the provider spells it
+            otherwise (llama.cpp's ``repeat_penalty`` for ``repetition_penalty``).
         max_tokens_field: the request field for ``max_tokens``.
         reasoning_shown: how the README describes where reasoning comes back.
     """
@@ -127,8 +149,19 @@ class Provider:
     switch: Switch
     stream_when_thinking: bool = False
     extra_sampling: bool = True
+    field_names: Mapping[str, str] = field(default_factory=dict)
     max_tokens_field: str = "max_tokens"
     reasoning_shown: str = "`reasoning_content`"
+
+    def honours(self, param: str) -> bool:
+        """Whether request parameter ``param`` reaches this provider: ``thinking_budget``
+        only where its :attr:`switch` sends a budget, ``top_k`` / ``min_p`` /
+        ``repetition_penalty`` only with :attr:`extra_sampling`; every other one."""
+        if param == "thinking_budget":
+            return self.switch(None, 1, None) != self.switch(None, None, None)
+        if param in ("top_k", "min_p", "repetition_penalty"):
+            return self.extra_sampling
+        return True
 
     def key(self, environ: Mapping[str, str] | None = None) -> EnvKey | None:
         """The key from the first of :attr:`key_env` that is set, as an :class:`EnvKey`
@@ -172,11 +205,12 @@ PROVIDERS: dict[str, Provider] = {
         "dashscope", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", dashscope_switch,
         stream_when_thinking=True, reasoning_shown="`reasoning_content` deltas",
     ),
-    "vllm": _served("vllm", "http://localhost:8000/v1", chat_template_switch,
+    "vllm": _served("vllm", "http://localhost:8000/v1", vllm_switch,
                     reasoning_shown="`reasoning` (new) or `reasoning_content` (old)"),
     "sglang": _served("sglang", "http://localhost:30000/v1", sglang_switch,
                       reasoning_shown="`reasoning_content`, top-level `usage.reasoning_tokens`"),
-    "llamacpp": _served("llamacpp", "http://localhost:8080/v1", chat_template_switch,
+    "llamacpp": _served("llamacpp", "http://localhost:8080/v1", llamacpp_switch,
+                        field_names={"repetition_penalty": "repeat_penalty"},
                         reasoning_shown="`reasoning_content`, or `<think>` tags in `content`"),
     "ollama": _served("ollama", "http://localhost:11434/v1", ollama_switch, reasoning_shown="`reasoning`"),
     "openrouter": _hosted("openrouter", "https://openrouter.ai/api/v1", openrouter_switch,

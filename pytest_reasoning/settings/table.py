@@ -84,6 +84,8 @@ def request_params() -> dict[str, tuple[type | tuple[type, ...], tuple[str, ...]
     params: dict[str, tuple[Any, tuple[str, ...]]] = {}
     for name in BACKENDS:
         for key, kind in backend_class(name).PARAMS.items():
+            if name in PROVIDERS and not PROVIDERS[name].honours(key):
+                continue
             params[key] = (kind, (*params.get(key, (kind, ()))[1], name))
     return params
 
