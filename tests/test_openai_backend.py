@@ -207,7 +207,7 @@ def test_persistent_429_says_lower_concurrency(httpserver):
     ("status", "message"),
     [
         (401, "rejected the API key (401); check $DEEPSEEK_API_KEY or --reasoning-api-key"),
-        (404, "answered 404 for model 'm'"),
+        (404, "answered 404 ("),
     ],
 )
 def test_client_errors_explained_and_key_redacted(httpserver, status, message):
@@ -217,6 +217,32 @@ def test_client_errors_explained_and_key_redacted(httpserver, status, message):
         backend("deepseek", httpserver).run([request("deepseek")])
     assert message in str(info.value)
     assert KEY not in str(info.value)
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    # vLLM: the model is not served
+    ({"error": {"message": "The model `m` does not exist.", "type": "NotFoundError", "code": 404}},
+     "answered 404 for model 'm': Error code: 404 - The model `m` does not exist.; check --reasoning-model"),
+    # llama.cpp's answer to a path it does not serve (a base URL without /v1's routes)
+    ({"error": {"code": 404, "message": "File Not Found", "type": "not_found_error"}},
+     "answered 404 (Error code: 404 - File Not Found): it has no {url}/chat/completions; check --reasoning-base-url "
+     "(an OpenAI-compatible base URL usually ends in /v1)"),
+])
+def test_a_404_names_the_model_or_the_path(httpserver, body, says):
+    httpserver.expect_request("/v1/chat/completions").respond_with_json(body, status=404)
+    b = OpenAIBackend.create("llamacpp", "m", {"base_url": httpserver.url_for("/v1"), "max_retries": 0})
+    with pytest.raises(BackendError) as info:
+        b.run([request("llamacpp")])
+    assert says.format(url=httpserver.url_for("/v1")) in str(info.value)
+
+
+def test_an_unreachable_server_names_the_variable_its_url_came_from(monkeypatch):
+    url = f"http://127.0.0.1:{_unused_port()}/v1"
+    monkeypatch.setenv("LLAMACPP_BASE_URL", url)
+    b = OpenAIBackend.create("llamacpp", "m", {"timeout": 2, "max_retries": 0})
+    with pytest.raises(BackendError) as info:
+        b.run([request("llamacpp")])
+    assert str(info.value).endswith("is it running? check $LLAMACPP_BASE_URL or set --reasoning-base-url")
 
 
 def _unused_port():

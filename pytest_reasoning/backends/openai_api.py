@@ -100,6 +100,9 @@ class OpenAIBackend(Backend):
             (``"$LLAMACPP_API_KEY"``, ``"--reasoning-api-key"``), named when the server
             answers 401; default: the key's own ``source`` (an
             :class:`~.profiles.EnvKey`), else every place a key may come from.
+        url_source: where ``base_url`` came from (``"$LLAMACPP_BASE_URL"``,
+            ``"--reasoning-base-url"``), named when the server cannot be reached or
+            has no such path; ``None``: the provider's default.
         timeout: seconds a request may take in all (for a stream, from the request to
             its last chunk); for a request that is not streamed, also the most the
             server may stay silent.
@@ -142,6 +145,7 @@ class OpenAIBackend(Backend):
         kw = cls.taken(settings)
         given = kw.get("api_key")
         kw["api_key"] = given or provider.key()
+        kw["url_source"] = "--reasoning-base-url" if kw.get("base_url") else provider.url_source()
         kw["base_url"] = kw.get("base_url") or provider.url()
         # a key read from the environment knows its variable; any other came from the option
         kw["key_source"] = getattr(kw["api_key"], "source", "--reasoning-api-key" if given else None)
@@ -155,6 +159,7 @@ class OpenAIBackend(Backend):
         base_url: str | None = None,
         api_key: str | None = None,
         key_source: str | None = None,
+        url_source: str | None = None,
         timeout: float = 600.0,
         stream_idle_timeout: float = 60.0,
         max_retries: int = 2,
@@ -168,6 +173,7 @@ class OpenAIBackend(Backend):
             )
         self.api_key = api_key or "EMPTY"
         self.key_source = (key_source or getattr(api_key, "source", None)) if api_key else None
+        self.url_source = url_source
         self.timeout, self.max_retries, self.concurrency = timeout, max_retries, concurrency
         self.stream_idle_timeout = stream_idle_timeout
         self._client: Any = None
@@ -307,6 +313,20 @@ class OpenAIBackend(Backend):
         text = f"the {self.name} stream from {self.base_url} stopped after {received} chunks ({why}); nothing was recorded"
         return redact_text(" ".join(text.split()), [self.api_key])
 
+    def _fix_url(self) -> str:
+        """What to do about a base URL that does not work, naming where it came from."""
+        if self.url_source == "--reasoning-base-url":
+            return "check --reasoning-base-url"
+        if self.url_source:
+            return f"check {self.url_source} or set --reasoning-base-url"
+        return f"set --reasoning-base-url or ${self.provider.base_url_env[0]}"
+
+    def _names_model(self, message: str) -> bool:
+        """Whether a 404's message is about the model (``model 'x' not found``), not
+        about the path."""
+        text = message.lower()
+        return "model" in text or self.model.lower() in text
+
     def _explain_401(self, where: str) -> str:
         """What a 401 says: the key's source where it is known, else every place a key
         may come from; without a key, that the server wants one."""
@@ -328,11 +348,14 @@ class OpenAIBackend(Backend):
         elif isinstance(error, openai.APITimeoutError):
             text = f"{where} did not answer within {self.timeout:g} s; raise --reasoning-timeout or check the server"
         elif isinstance(error, openai.APIConnectionError):
-            text = f"cannot reach {where} ({error.__cause__ or error}); is it running? set --reasoning-base-url"
+            text = f"cannot reach {where} ({error.__cause__ or error}); is it running? {self._fix_url()}"
         elif isinstance(error, openai.AuthenticationError):
             text = self._explain_401(where)
-        elif isinstance(error, openai.NotFoundError):
+        elif isinstance(error, openai.NotFoundError) and self._names_model(error.message):
             text = f"{where} answered 404 for model {self.model!r}: {error.message}; check --reasoning-model"
+        elif isinstance(error, openai.NotFoundError):  # no such path: the base URL is wrong
+            text = (f"{where} answered 404 ({error.message}): it has no {self.base_url.rstrip('/')}/chat/completions; "
+                    f"{self._fix_url()} (an OpenAI-compatible base URL usually ends in /v1)")
         elif isinstance(error, openai.RateLimitError):
             text = f"{where} still rate-limits (429) after {self.max_retries} retries; lower --reasoning-concurrency"
         elif isinstance(error, openai.APIStatusError):

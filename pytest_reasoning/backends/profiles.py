@@ -179,6 +179,12 @@ class Provider:
         environ = os.environ if environ is None else environ
         return next((environ[v] for v in self.base_url_env if environ.get(v)), None) or self.base_url
 
+    def url_source(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The variable :meth:`url` read, as a user types it (``"$LLAMACPP_BASE_URL"``),
+        or ``None`` where it is the default."""
+        environ = os.environ if environ is None else environ
+        return next((f"${v}" for v in self.base_url_env if environ.get(v)), None)
+
 
 def _hosted(name: str, base_url: str | None, switch: Switch, **kw: Any) -> Provider:
     """A hosted provider: only its own ``$<NAME>_API_KEY`` / ``$<NAME>_BASE_URL``, so a
