@@ -64,6 +64,30 @@ def _answer_json(answer: str) -> Any:
     return json.loads(fenced.group(1) if fenced else text)
 
 
+def _schema_failures(answer: str, schema: dict[str, Any]) -> list[str]:
+    """Why ``answer`` is not JSON valid against ``schema`` (``jsonschema``, the draft its
+    ``$schema`` names): one line, or none.
+
+    Raises:
+        ValueError: ``schema`` is not a valid JSON Schema.
+    """
+    import jsonschema
+
+    validator = jsonschema.validators.validator_for(schema)
+    try:
+        validator.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise ValueError(f"invalid JSON Schema given to assert_answer: {e.message}") from None
+    try:
+        error = jsonschema.exceptions.best_match(validator(schema).iter_errors(_answer_json(answer)))
+    except json.JSONDecodeError as e:
+        return [f"answer is not JSON ({e.msg} at char {e.pos})"]
+    if error is None:
+        return []
+    path = "/".join(map(str, error.absolute_path)) or "(root)"
+    return [f"answer JSON fails the schema at {path}: {error.message}"]
+
+
 @_sampled("answer")
 def assert_answer(
     trace: Trace,
@@ -124,22 +148,8 @@ def assert_answer(
         if not compiled.search(norm(answer)):
             failures.append(f"answer does not match /{regex}/")
     if schema is not None:
-        import jsonschema
-
         expected.append("matches the JSON Schema")
-        validator = jsonschema.validators.validator_for(schema)
-        try:
-            validator.check_schema(schema)
-        except jsonschema.SchemaError as e:
-            raise ValueError(f"invalid JSON Schema given to assert_answer: {e.message}") from None
-        try:
-            error = jsonschema.exceptions.best_match(validator(schema).iter_errors(_answer_json(answer)))
-        except json.JSONDecodeError as e:
-            failures.append(f"answer is not JSON ({e.msg} at char {e.pos})")
-        else:
-            if error is not None:
-                path = "/".join(map(str, error.absolute_path)) or "(root)"
-                failures.append(f"answer JSON fails the schema at {path}: {error.message}")
+        failures += _schema_failures(answer, schema)
     if predicate is not None:
         name = getattr(predicate, "__name__", "predicate")
         expected.append(f"satisfies {name}")
