@@ -1151,18 +1151,25 @@ GEMINI_SSE = (
 )
 
 
-@pytest.mark.parametrize(("content", "reasoning", "answer", "source"), [
-    ("<thinking>\nI need 2^10 * 3^5.\n</thinking>To solve it: 248,832", "I need 2^10 * 3^5.",
-     "To solve it: 248,832", "<thinking> tags"),
-    ("<thought>Cut off while", "Cut off while", "", "<thought> tags"),
-    ("The <thinking> tag is what some models write.", "", "The <thinking> tag is what some models write.", None),
-])
-def test_thought_and_thinking_tags_in_content(content, reasoning, answer, source):
+def test_gemini_thought_tags_in_content():
     t = trace_from_openai_stream(GEMINI_SSE)
     assert (t.reasoning, t.answer, t.reasoning_source) == ("**Calculating**\n\nStep one.More thinking.",
                                                            "The answer is 391.", "<thought> tags")
+
+
+@pytest.mark.parametrize(("content", "finish", "reasoning", "answer", "source"), [
+    ("<thinking>\nI need 2^10 * 3^5.\n</thinking>To solve it: 248,832", "stop", "I need 2^10 * 3^5.",
+     "To solve it: 248,832", "<thinking> tags"),
+    ("<thought>Cut off while", "length", "Cut off while", "", "<thought> tags"),  # cut before its close
+    ("<thought>Cut off while", None, "Cut off while", "", "<thought> tags"),
+    # a tag in words, never closed, in a reply that ended: the reply is about the tag
+    ("<thinking> is an XML-like tag. Use it so.", "stop", "", "<thinking> is an XML-like tag. Use it so.", None),
+    ("The <thinking> tag is what some models write.", "stop", "", "The <thinking> tag is what some models write.",
+     None),
+])
+def test_thought_and_thinking_tags_in_content(content, finish, reasoning, answer, source):
     t = trace_from_openai({"choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                        "finish_reason": "stop"}]})
+                                        "finish_reason": finish}]})
     assert (t.reasoning, t.answer, t.reasoning_source) == (reasoning, answer, source)
 
 
@@ -1215,6 +1222,8 @@ def test_lmstudio_native_body_and_stream():
     ({"prompt_tokens": 686, "completion_tokens": 123, "total_tokens": 809, "input_tokens": 0, "output_tokens": 0,
       "completion_tokens_details": {"reasoning_tokens": 112}}, Usage(686, 123, 112, 809)),
     ({"completion_tokens": 10, "completion_tokens_details": {"reasoning_tokens": 30}}, Usage(None, 40, 30, None)),
+    ({"prompt_tokens": 10, "completion_tokens": 5, "completion_tokens_details": {"reasoning_tokens": 7},
+      "total_tokens": 15}, Usage(10, 5, 7, 15)),  # a total that adds up without them: as sent
     ({"prompt_tokens": 5, "completion_tokens": 30, "completion_tokens_details": {"reasoning_tokens": 30},
       "total_tokens": 35}, Usage(5, 30, 30, 35)),  # all of it reasoning: inside
 ])
@@ -1232,3 +1241,10 @@ def test_chunks_pasted_as_a_json_array():
                                      "finish_reason": None}]} for c in "效劳"], indent=4, ensure_ascii=False)
     t = trace_from_openai_stream(text)
     assert (t.answer, t.model, t.truncated) == ("效劳", "deepseek-v4-flash", True)  # no finish reason came
+    lines = json.dumps(['data: {"choices":[{"index":0,"delta":{"content":"A"},"finish_reason":"stop"}]}',
+                        "data: [DONE]"])  # an array of the transcript's lines
+    assert (trace_from_openai_stream(lines).answer, trace_from_openai_stream(lines).finish_reason) == ("A", "stop")
+    body = {"choices": [{"index": 0, "message": {"content": "Austin", "reasoning_content": "Texas."},
+                         "finish_reason": "stop"}]}  # a whole body among the chunks gives its message
+    assert (trace_from_openai_stream(json.dumps([body])).reasoning, trace_from_openai_stream([body]).answer) == \
+        ("Texas.", "Austin")

@@ -263,3 +263,22 @@ def test_malformed_body_is_one_line_and_nothing_recorded(project, httpserver, bo
     assert len(httpserver.log) == 1  # a 200 is not retried
     _one_failure_line(result, fragment)
     assert unchanged()
+
+
+@pytest.mark.parametrize("where", ["env", "ini", "default"])
+def test_an_unreachable_server_names_where_its_url_came_from(pytester, monkeypatch, where):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VLLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    pytester.makepyfile(test_net=INNER.replace("STREAM", "stream=False"))
+    if where == "env":
+        monkeypatch.setenv("VLLM_BASE_URL", url)
+    elif where == "ini":
+        pytester.makeini(f"[pytest]\nreasoning_base_url = {url}\n")
+    result = pytester.runpytest("--reasoning-backend=vllm", "--reasoning-model=served", "--reasoning-max-retries=0",
+                                "--reasoning-timeout=5", "--reasoning-record-mode=new_episodes")
+    fix = {"env": "check $VLLM_BASE_URL or set --reasoning-base-url", "ini": "check --reasoning-base-url",
+           "default": "set --reasoning-base-url or $VLLM_BASE_URL"}[where]
+    _one_failure_line(result, "cannot reach the vllm server at", f"is it running? {fix}")

@@ -40,6 +40,9 @@ def texts(prompt: str) -> list[str]:
      ["Name the capital city of the US state", "in which Dallas", "population ~1.3M", "is located"]),
     ("Dallas, with roughly 1.3 million residents, is in which U.S. state, and what is its capital?",
      ["Dallas", "with roughly 1.3 million residents", "is in which U.S. state", "and what is its capital"]),
+    ("What is the tool with which you cut the bread?", ["What is the tool", "with which you cut the bread"]),
+    ("Dallas (NFL) is in Texas; which states is it associated with?",
+     ["Dallas", "NFL", "is in Texas", "which states is it associated with"]),  # an acronym stays a span
     ("Dallas is a large city with a population of about 1.3 million. What is the capital of its state?",
      ["Dallas is a large city", "with a population of about 1.3 million", "What is the capital of its state"]),
 ])
@@ -57,6 +60,7 @@ def test_english_cuts_at_punctuation_and_before_relative_clauses(prompt, spans):
     ("人口約130万人のダラスがある州の州都はどこ？", ["人口約130万人の", "ダラスがある", "州の州都は", "どこ"]),
     ("人口130万人ほどの大都市ダラスを含む州の州都は？", ["人口130万人ほどの", "大都市ダラスを含む", "州の州都は"]),
     ("人口130万人程度のダラスがある州の州都は？", ["人口130万人程度の", "ダラスがある", "州の州都は"]),
+    ("ダラス、NFL、テキサスについて教えて。", ["ダラス", "NFL", "テキサスに", "ついて教えて"]),
     ("2024年の人口が約130万人だったダラスを含む州の州都は？",
      ["2024年の", "人口が約130万人だった", "ダラスを含む", "州の州都は"]),
     ("友人が働いているダラスが位置する州の州都はどこですか？",

@@ -12,7 +12,7 @@ import pickle
 import pytest
 
 from pytest_reasoning.backends import BackendError, Request, create_backend
-from pytest_reasoning.backends.profiles import PROVIDERS, EnvKey
+from pytest_reasoning.backends.profiles import PROVIDERS, EnvValue
 
 WRONG = "sk-" + "wrong0123456789abcdef"  # fake, split so scanners do not flag it
 KEY_VARIABLES = ("LLAMACPP_API_KEY", "OPENAI_API_KEY", "LLAMACPP_BASE_URL", "OPENAI_BASE_URL", "VLLM_API_KEY")
@@ -46,7 +46,7 @@ def test_the_key_read_from_the_environment_knows_its_variable(clean_env):
     clean_env.setenv("LLAMACPP_API_KEY", "another")
     assert PROVIDERS["llamacpp"].key().source == "$LLAMACPP_API_KEY"
     copied = pickle.loads(pickle.dumps(key))
-    assert (copied, copied.source, isinstance(copied, EnvKey)) == (WRONG, "$OPENAI_API_KEY", True)
+    assert (copied, copied.source, isinstance(copied, EnvValue)) == (WRONG, "$OPENAI_API_KEY", True)
 
 
 @pytest.mark.parametrize("variable", ["LLAMACPP_API_KEY", "OPENAI_API_KEY"])

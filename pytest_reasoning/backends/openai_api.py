@@ -9,6 +9,7 @@ client's own (exponential back-off honouring ``Retry-After``), bounded by
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -99,7 +100,7 @@ class OpenAIBackend(Backend):
         key_source: where ``api_key`` came from, as the user would fix it
             (``"$LLAMACPP_API_KEY"``, ``"--reasoning-api-key"``), named when the server
             answers 401; default: the key's own ``source`` (an
-            :class:`~.profiles.EnvKey`), else every place a key may come from.
+            :class:`~.profiles.EnvValue`), else every place a key may come from.
         url_source: where ``base_url`` came from (``"$LLAMACPP_BASE_URL"``,
             ``"--reasoning-base-url"``), named when the server cannot be reached or
             has no such path; ``None``: the provider's default.
@@ -145,8 +146,9 @@ class OpenAIBackend(Backend):
         kw = cls.taken(settings)
         given = kw.get("api_key")
         kw["api_key"] = given or provider.key()
-        kw["url_source"] = "--reasoning-base-url" if kw.get("base_url") else provider.url_source()
-        kw["base_url"] = kw.get("base_url") or provider.url()
+        url = kw["base_url"] = kw.get("base_url") or provider.url()
+        # a URL read from the environment knows its variable; one that is not the default came from a setting
+        kw["url_source"] = getattr(url, "source", "--reasoning-base-url" if url and url != provider.base_url else None)
         # a key read from the environment knows its variable; any other came from the option
         kw["key_source"] = getattr(kw["api_key"], "source", "--reasoning-api-key" if given else None)
         return cls(name, model, **kw)
@@ -323,9 +325,10 @@ class OpenAIBackend(Backend):
 
     def _names_model(self, message: str) -> bool:
         """Whether a 404's message is about the model (``model 'x' not found``), not
-        about the path."""
+        about the path: it says "model" or names the model as a word of its own."""
         text = message.lower()
-        return "model" in text or self.model.lower() in text
+        named = bool(self.model) and re.search(rf"(?<![\w.-]){re.escape(self.model.lower())}(?![\w.-])", text)
+        return "model" in text or bool(named)
 
     def _explain_401(self, where: str) -> str:
         """What a 401 says: the key's source where it is known, else every place a key

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Provider", "PROVIDERS", "Switch", "EnvKey"]
+__all__ = ["Provider", "PROVIDERS", "Switch", "EnvValue"]
 
 #: ``(thinking, budget, effort) -> (top-level kwargs, extra_body fields)``: how one
 #: provider family turns the ``thinking`` (bool or None), ``thinking_budget`` (tokens)
@@ -102,10 +102,10 @@ def openai_switch(thinking: Any, budget: Any, effort: Any) -> tuple[dict[str, An
     return _effort(effort), {}
 
 
-class EnvKey(str):
-    """An API key read from an environment variable: the key itself (a ``str``
-    everywhere a key goes) that also knows where it came from, so that a server's 401
-    names the variable to fix.
+class EnvValue(str):
+    """A value read from an environment variable (an API key, a base URL): the value
+    itself (a ``str`` everywhere it goes) that also knows where it came from, so that a
+    server's 401, or a server that cannot be reached, names the variable to fix.
 
     Attributes:
         source: the variable, as a user types it (``"$LLAMACPP_API_KEY"``).
@@ -113,13 +113,13 @@ class EnvKey(str):
 
     source: str
 
-    def __new__(cls, value: str, source: str) -> EnvKey:
+    def __new__(cls, value: str, source: str) -> EnvValue:
         key = super().__new__(cls, value)
         key.source = source
         return key
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (EnvKey, (str(self), self.source))
+        return (EnvValue, (str(self), self.source))
 
 
 @dataclass(frozen=True)
@@ -163,11 +163,11 @@ class Provider:
             return self.extra_sampling
         return True
 
-    def key(self, environ: Mapping[str, str] | None = None) -> EnvKey | None:
-        """The key from the first of :attr:`key_env` that is set, as an :class:`EnvKey`
+    def key(self, environ: Mapping[str, str] | None = None) -> EnvValue | None:
+        """The key from the first of :attr:`key_env` that is set, as an :class:`EnvValue`
         naming that variable (``None`` if none is set)."""
         environ = os.environ if environ is None else environ
-        return next((EnvKey(environ[v], f"${v}") for v in self.key_env if environ.get(v)), None)
+        return next((EnvValue(environ[v], f"${v}") for v in self.key_env if environ.get(v)), None)
 
     def key_places(self) -> str:
         """Every place a key for this provider may come from, in words
@@ -175,15 +175,11 @@ class Provider:
         return ", ".join(f"${v}" for v in self.key_env) + " or --reasoning-api-key"
 
     def url(self, environ: Mapping[str, str] | None = None) -> str | None:
-        """The base URL from :attr:`base_url_env`, else :attr:`base_url`."""
+        """The base URL from the first of :attr:`base_url_env` that is set, as an
+        :class:`EnvValue` naming that variable; else :attr:`base_url`."""
         environ = os.environ if environ is None else environ
-        return next((environ[v] for v in self.base_url_env if environ.get(v)), None) or self.base_url
-
-    def url_source(self, environ: Mapping[str, str] | None = None) -> str | None:
-        """The variable :meth:`url` read, as a user types it (``"$LLAMACPP_BASE_URL"``),
-        or ``None`` where it is the default."""
-        environ = os.environ if environ is None else environ
-        return next((f"${v}" for v in self.base_url_env if environ.get(v)), None)
+        return next((EnvValue(environ[v], f"${v}") for v in self.base_url_env if environ.get(v)), None) \
+            or self.base_url
 
 
 def _hosted(name: str, base_url: str | None, switch: Switch, **kw: Any) -> Provider:
@@ -218,7 +214,8 @@ PROVIDERS: dict[str, Provider] = {
     "llamacpp": _served("llamacpp", "http://localhost:8080/v1", llamacpp_switch,
                         field_names={"repetition_penalty": "repeat_penalty"},
                         reasoning_shown="`reasoning_content`, or `<think>` tags in `content`"),
-    "ollama": _served("ollama", "http://localhost:11434/v1", ollama_switch, reasoning_shown="`reasoning`"),
+    "ollama": _served("ollama", "http://localhost:11434/v1", ollama_switch, extra_sampling=False,
+                      reasoning_shown="`reasoning`"),
     "openrouter": _hosted("openrouter", "https://openrouter.ai/api/v1", openrouter_switch,
                           reasoning_shown="`reasoning`, `reasoning_details[]`"),
 }

@@ -10,7 +10,8 @@ Chinese when it holds Han characters and no kana, English otherwise):
   "U.S." or "pop. 1.3 million");
 * **English**: before a word that opens a relative or subordinate clause (``that``,
   ``which``, ``who``, ``whom``, ``whose``, ``where``, ``when``, ``because``,
-  ``although``, ``though``, ``while``, ``unless``, ``whereas``) or a ``with`` phrase,
+  ``although``, ``though``, ``while``, ``unless``, ``whereas``) or a ``with`` phrase
+  (not a ``with`` that ends the text),
   that is not the clause's first word, so "the state that contains Dallas" gives "the
   state" and "that contains Dallas", and "a large city with a population of 1.3
   million" gives "a large city" and "with a population of 1.3 million"; a preposition
@@ -32,8 +33,8 @@ Chinese when it holds Han characters and no kana, English otherwise):
   (「人口约130万的」), and before such a modifier after a numeral and classifier
   (「达拉斯是一个」「人口约130万的」「大城市」).
 
-Pieces shorter than two characters (without punctuation), and lone Latin words of at
-most three letters, join the next one.  A span's
+Pieces shorter than two characters (without punctuation), and in English a lone
+lowercase word of at most three letters, join the next one.  A span's
 ``start``/``end`` are character offsets of its text, punctuation and spaces around it
 left out, so spans never overlap and the gaps between them hold only punctuation and
 whitespace.  Pure Python; nothing heavy imported.
@@ -58,8 +59,10 @@ _SENTENCE_END = set(".?!。？！")
 # "," not inside a number ("1,300,000"); a spaced dash.
 _EN_BOUNDARY = re.compile(r"(?<!\b[A-Z])\.+(?=\s*$|\s+[^\sa-z0-9])|[?!]+|,(?!\d)|[;:()\[\]\"“”—–]|\s-\s")
 _EN_OPENERS = re.compile(
-    r"(?<=\s)(?:(?:in|on|at|of|for|from|to|by|into|within|near|under|through)\s+(?=which\b|whom\b|whose\b))?"
-    r"(?=(?:that|which|who|whom|whose|where|when|because|although|though|while|unless|whereas|with)\b)",
+    r"(?:(?<=\s)|^)"
+    r"(?:(?:in|on|at|of|for|from|to|by|with|without|into|within|near|under|through|among|about)\s+"
+    r"(?=which\b|whom\b|whose\b))?"
+    r"(?=(?:that|which|who|whom|whose|where|when|because|although|though|while|unless|whereas)\b|with\s+\w)",
     re.IGNORECASE,
 )
 _CJK_BOUNDARY = re.compile(r"[、。，；：！？「」『』（）【】!?;:,()]+")
@@ -261,16 +264,16 @@ def _chinese_cuts(text: str) -> list[int]:
     return cuts
 
 
-def _too_short(text: str, a: int, b: int) -> bool:
-    """A piece too short to be a span: one character, or one Latin word of at most
-    three letters ("is", "in")."""
-    return b - a < 2 or bool(re.fullmatch(r"[A-Za-z]{1,3}", text[a:b]))
+def _too_short(text: str, a: int, b: int, language: str) -> bool:
+    """A piece too short to be a span: one character, or in English one lowercase word
+    of at most three letters ("is", "in"; not "NFL")."""
+    return b - a < 2 or (language == "en" and bool(re.fullmatch(r"[a-z]{1,3}", text[a:b])))
 
 
 def split_spans(text: str) -> Segmentation:
     """Cut ``text`` (a prompt) into spans by the rules of its language (module
-    docstring).  Pieces shorter than two characters, and lone Latin words of at most
-    three letters, join the next piece (or the one before, at the end).
+    docstring).  Pieces shorter than two characters, and in English a lone lowercase
+    word of at most three letters, join the next piece (or the one before, at the end).
 
     Raises:
         ValueError: ``text`` is not a string or holds nothing but punctuation and spaces.
@@ -284,11 +287,11 @@ def split_spans(text: str) -> Segmentation:
         raise ValueError("the prompt has no words to explain; give it some text")
     merged: list[list[int]] = []
     for a, b in pieces:
-        if merged and _too_short(text, *merged[-1]):
+        if merged and _too_short(text, *merged[-1], language):
             merged[-1][1] = b  # a one-character piece, or a lone short word ("is"), joins the next
         else:
             merged.append([a, b])
-    if len(merged) > 1 and _too_short(text, *merged[-1]):
+    if len(merged) > 1 and _too_short(text, *merged[-1], language):
         last = merged.pop()
         merged[-1][1] = last[1]  # a one-character piece at the end joins the one before
     return Segmentation(text, tuple(Span(text[a:b], a, b) for a, b in merged), language)

@@ -44,7 +44,8 @@ MISTRAL_THINK_TAGS = ("[THINK]", "[/THINK]")
 #: on Amazon Bedrock's OpenAI-compatible endpoint, one block per streamed chunk);
 #: ``<thought>`` (Gemini's OpenAI-compatible endpoint with ``include_thoughts``);
 #: ``<thinking>`` (Claude-style and MiniMax output).  Read only where it starts the
-#: content and no field gave the reasoning.
+#: content and no field gave the reasoning; a tag other than ``[THINK]`` also needs its
+#: closing tag, unless the reply was cut (else it is a reply about the tag).
 OTHER_THINK_TAGS = (MISTRAL_THINK_TAGS, ("<reasoning>", "</reasoning>"), ("<thought>", "</thought>"),
                     ("<thinking>", "</thinking>"))
 #: How gpt-oss output in the harmony format starts when a server left it unparsed
@@ -66,8 +67,8 @@ def usage_from(raw: Any) -> Usage:
     ``reasoning_tokens``, LM Studio's native ``stats`` (``total_output_tokens``,
     ``reasoning_output_tokens``); ``None`` wherever nothing is said (never estimated).
     Reasoning tokens are counted inside ``completion_tokens``: where a server counts
-    them beside it (more reasoning than completion tokens, or a total that adds all
-    three, as Grok on Vertex AI reports), they are added to it."""
+    them beside it (a total that adds all three, as Grok on Vertex AI reports; without a
+    total, more reasoning than completion tokens), they are added to it."""
     if not isinstance(raw, Mapping):
         return Usage()
 
@@ -85,7 +86,7 @@ def usage_from(raw: Any) -> Usage:
                          raw.get("output_tokens", raw.get("eval_count", raw.get("total_output_tokens"))))
     usage = Usage(num(prompt), num(completion), num(reasoning), num(raw.get("total_tokens")))
     p, c, r, t = usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens, usage.total_tokens
-    if c is not None and r and (r > c or (p is not None and t == p + c + r != p + c)):
+    if c is not None and r and (t == (p or 0) + c + r if t is not None else r > c):  # a total that says so wins
         usage.completion_tokens = c + r  # counted beside the completion (Grok on Vertex AI): put inside it
     return usage
 
@@ -159,11 +160,13 @@ def _tagged_content(reasoning: str, content: str) -> tuple[str, str]:
     return strip_tags(reasoning + before), strip_tags(answer)
 
 
-def _reasoning_and_answer(message: Mapping[str, Any]) -> tuple[str, str, str | None]:
+def _reasoning_and_answer(message: Mapping[str, Any], cut: bool = False) -> tuple[str, str, str | None]:
     """``(reasoning, answer, source)`` of a whole message: the first reasoning field
     with text (the fields are one text in several spellings), thinking ``content``
     parts, and ``<think>`` tags in the content; else (where the content starts with
-    it) Magistral's ``[THINK]`` markup or gpt-oss harmony channels.  No text is lost:
+    it) Magistral's ``[THINK]`` markup, the other :data:`OTHER_THINK_TAGS` where
+    closed (or where the reply was ``cut``: no finish reason, or a token limit), or
+    gpt-oss harmony channels.  No text is lost:
     thinking parts and tagged text that do not repeat the field's text continue it
     (see :func:`_tagged_content`); tags left in the answer or in a field are dropped.
     The texts are not yet stripped; ``source`` is the first place that gave
@@ -187,9 +190,13 @@ def _reasoning_and_answer(message: Mapping[str, Any]) -> tuple[str, str, str | N
     # content starts with it (elsewhere it is prose about the markup):
     head = content.lstrip()
     tags = next((t for t in OTHER_THINK_TAGS if head.startswith(t[0])), None)
-    if not reasoning.strip() and tags:  # [THINK]…[/THINK], <reasoning>…</reasoning>, …
-        # a block closed and reopened at once was cut by the stream, not by the model
-        reasoning, content = split_thinking(content.replace(tags[1] + tags[0], ""), *tags)
+    # [THINK] is a special token; a tag in words is markup only where it is closed, or
+    # where the reply was cut before it could be
+    if not reasoning.strip() and tags and (tags == MISTRAL_THINK_TAGS or tags[1] in content or cut):
+        end = content.rfind(tags[1])
+        if end > 0:  # a block closed and reopened at once was cut by the stream, not by the model
+            content = content[:end].replace(tags[1] + tags[0], "") + content[end:]
+        reasoning, content = split_thinking(content, *tags)
         source = f"{tags[0]} tags"
     elif not reasoning.strip() and head.startswith(HARMONY_STARTS) and has_harmony_channels(content):  # gpt-oss
         reasoning, content = split_harmony(content)
@@ -293,8 +300,9 @@ class Accumulator:
         :attr:`end <ended>`), and when no finish reason came and the reasoning never
         closed: reasoning but an empty or ``null`` content (an incomplete reply)."""
         message = self.message()
-        reasoning, answer, source = _reasoning_and_answer(message)
         finish = None if self._finish is None else str(self._finish)
+        reasoning, answer, source = _reasoning_and_answer(
+            message, cut=finish is None or finish.lower() in TRUNCATING_FINISH_REASONS)
         extra = {key: self._envelope[key] for key in EXTRA_KEYS if key in self._envelope}
         details = message.get("reasoning_details")
         if isinstance(details, list):

@@ -108,9 +108,12 @@ def read_body(data: Mapping[str, Any], acc: Accumulator) -> bool:
 
 def read_chunk(chunk: Mapping[str, Any], acc: Accumulator) -> bool:
     """Feed one ``chat.completion.chunk`` to ``acc``: the ``delta`` and
-    ``finish_reason`` of its first-answer choices (none in a usage-only chunk).
-    Returns ``True``: any chunk no other dialect claims is read as this one."""
+    ``finish_reason`` of its first-answer choices (none in a usage-only chunk); a
+    choice with a ``message`` and no ``delta`` (a whole body among the chunks) gives
+    its message.  Returns ``True``: any chunk no other dialect claims is read as this
+    one."""
     acc.envelope(chunk)
     for choice in first_choices(chunk):
-        acc.add(choice.get("delta") or {}, choice.get("finish_reason"))
+        part = choice["delta"] if "delta" in choice else choice.get("message")
+        acc.add(part if isinstance(part, Mapping) else {}, choice.get("finish_reason"))
     return True

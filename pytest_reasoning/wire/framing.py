@@ -97,9 +97,9 @@ def _items(chunks: Iterable[Any] | str | bytes) -> Iterator[Any]:
             continue
         texts += 1
         listed = _json_list(raw)
-        if listed is not None:  # the chunks pasted as one JSON array
+        if listed is not None:  # the chunks pasted as one JSON array (of objects or of lines)
             found += len(listed)
-            yield from listed
+            yield from _items(listed)
             continue
         for line in raw.splitlines():
             line = line.strip()
