@@ -71,6 +71,7 @@ def _schema_failures(answer: str, schema: dict[str, Any]) -> list[str]:
     Raises:
         ValueError: ``schema`` is not a valid JSON Schema.
     """
+    __tracebackhide__ = True
     import jsonschema
 
     validator = jsonschema.validators.validator_for(schema)
