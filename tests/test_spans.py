@@ -108,6 +108,9 @@ def test_offsets_point_at_the_text_and_the_gaps_hold_only_punctuation(prompt):
      "Is Dallas in Texas; or is it in Oklahoma?"),
     ("Is Dallas (a city of 1,300,000 people) in Texas; or is it in Oklahoma?", [0],
      "A city of 1,300,000 people in Texas; or is it in Oklahoma?"),  # the lone ")" goes
+    ("Which city is the capital of the state where Dallas, home to about 1.3 million people, is located?", [2],
+     "Which city is the capital of the state where Dallas is located?"),  # an aside between commas
+    ("Name Dallas, Houston, Austin.", [1], "Name Dallas, Austin."),  # a list keeps its comma
     (JA_PRECISE, [1], JA_PLAIN),
     (JA_PRECISE, [0], "人口が約130万人の大都市であるダラスを含む州の州都の名前をおしえてください。"),
     (JA_PRECISE, [4], "アメリカ合衆国において、人口が約130万人の大都市であるダラスを含む州の州都の名前を。"),

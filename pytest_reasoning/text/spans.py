@@ -117,12 +117,17 @@ def _strength(gap: str) -> int:
     return 2 if any(c in ",、，—–-" for c in gap) else 1
 
 
-def _merge(gaps: list[str], *, first: bool, last: bool) -> str:
+def _merge(gaps: list[str], *, first: bool, last: bool, then: str = "") -> str:
     """The one gap that replaces ``gaps`` (two or more) when the spans between them are
     left out: the strongest separator (the leftmost of equals, so a question keeps its
-    own "?"), brackets dropped; at the start nothing, at the end only a sentence end."""
+    own "?"), brackets dropped; at the start nothing, at the end only a sentence end.
+    A phrase set off by a comma on each side, before words that go on in lowercase
+    (``then``, the next span), was an aside: a space closes it ("Dallas, home to 1.3
+    million people, is located" -> "Dallas is located")."""
     if first:
         return ""
+    if re.fullmatch(r"\s*,\s*", gaps[0]) and re.fullmatch(r"\s*,\s*", gaps[-1]) and then[:1].islower():
+        return " "
     plain = [g.translate({ord(c): None for c in "()[]（）「」『』【】“”《》\""}) for g in gaps]
     best = max(range(len(plain)), key=lambda i: (_strength(plain[i]), -i))
     gap = plain[best]
@@ -177,7 +182,8 @@ class Segmentation:
         """The prompt with the spans at indexes ``removed`` left out and the rest
         repaired: the gaps around a removed run become one (the strongest separator, so
         "Dallas, a big city of about 1.3 million people?" without its appositive is
-        "Dallas?"; nothing at the start, only a sentence end at the end), unpaired
+        "Dallas?"; nothing at the start, only a sentence end at the end; a space where
+        an aside between commas went), unpaired
         brackets go, and a sentence that lost its first words starts with a capital
         again.  Nothing removed gives the prompt unchanged.
 
@@ -195,7 +201,7 @@ class Segmentation:
             if i in gone:
                 pending.append(gaps[i + 1])
                 continue
-            out.append(pending[0] if len(pending) == 1 else _merge(pending, first=not kept, last=False))
+            out.append(pending[0] if len(pending) == 1 else _merge(pending, first=not kept, last=False, then=span.text))
             out.append(span.text)
             kept, pending = True, [gaps[i + 1]]
         out.append(pending[0] if len(pending) == 1 else _merge(pending, first=not kept, last=True))
