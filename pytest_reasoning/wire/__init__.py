@@ -30,7 +30,7 @@ from .accumulate import (
     TRUNCATING_FINISH_REASONS, Accumulator,
 )
 from .anthropic import ANTHROPIC_EVENTS
-from .chat import REASONING_FIELDS
+from .fields import REASONING_FIELDS
 from .framing import as_dict, body_dict, chunk_dicts
 
 __all__ = [

@@ -18,8 +18,7 @@ from ..text.thinking import (
     strip_tags,
 )
 from ..trace import BackendInfo, Trace, Usage
-from .chat import REASONING_FIELDS, content_parts, field_text, first_choices
-from .native import error_of
+from .fields import REASONING_FIELDS, content_parts, error_of, field_text, first_choices
 
 __all__ = [
     "Accumulator", "usage_from", "TRUNCATING_FINISH_REASONS", "NOT_FINISHED", "MISTRAL_THINK_TAGS", "OTHER_THINK_TAGS",

@@ -18,27 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .fields import error_of
+
 if TYPE_CHECKING:
     from .accumulate import Accumulator
 
 __all__ = ["error_of", "read_body"]
-
-
-def error_of(data: Mapping[str, Any], *, alone: bool = True) -> str | None:
-    """The message of an error body or stream line (OpenAI-style ``{"error": ...}``,
-    DashScope native ``{"code": ..., "message": "..."}``), at most 300 characters;
-    ``None`` for anything else.  With ``alone`` (a whole body), only a body without
-    ``choices`` / ``output`` is an error; a stream chunk may carry both (OpenRouter:
-    ``error`` beside a choice whose ``finish_reason`` is ``"error"``)."""
-    if alone and ("choices" in data or "output" in data):
-        return None
-    error = data.get("error")
-    if error:
-        text = error.get("message") or error.get("code") or error if isinstance(error, Mapping) else error
-        return str(text)[:300]
-    if data.get("code") and isinstance(data.get("message"), str):
-        return f"{data['code']}: {data['message']}"[:300]
-    return None
 
 
 def _message(data: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | None:

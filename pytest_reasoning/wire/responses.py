@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .chat import content_parts
+from .fields import content_parts
 
 if TYPE_CHECKING:
     from .accumulate import Accumulator
