@@ -64,6 +64,40 @@ def _answer_json(answer: str) -> Any:
     return json.loads(fenced.group(1) if fenced else text)
 
 
+def _text_checks(answer: str, equals: Any, contains: Any, norm: Callable[[str], str]) -> tuple[list[str], list[str]]:
+    """``(what was expected, why it failed)`` for ``equals`` (the stripped answer is one
+    of the alternatives) and ``contains`` (it holds one), compared through ``norm``."""
+    expected, failures = [], []
+    if equals is not None:
+        options = _options(equals)
+        expected.append(f"equals {' | '.join(map(repr, options))}")
+        if not any(norm(answer.strip()) == norm(str(o).strip()) for o in options):
+            failures.append(f"answer does not equal {' or '.join(map(repr, options))}")
+    if contains is not None:
+        options = _options(contains)
+        expected.append(f"contains {' | '.join(map(repr, options))}")
+        if not any(norm(str(o)) in norm(answer) for o in options):
+            failures.append(f"answer does not contain {' or '.join(map(repr, options))}")
+    return expected, failures
+
+
+def _regex_failures(answer: str, regex: str, normalize_text: bool) -> list[str]:
+    """Why ``re.search`` does not find ``regex`` in ``answer`` (both normalised and
+    case-insensitive with ``normalize_text``): one line, or none.
+
+    Raises:
+        ValueError: ``regex`` does not compile.
+    """
+    __tracebackhide__ = True
+    flags = re.IGNORECASE if normalize_text else 0
+    try:
+        compiled = re.compile(normalize_pattern(regex) if normalize_text else regex, flags)
+    except re.error as e:
+        raise ValueError(f"assert_answer(regex={regex!r}) does not compile: {e}") from None
+    found = compiled.search(normalize(answer) if normalize_text else answer)
+    return [] if found else [f"answer does not match /{regex}/"]
+
+
 def _schema_failures(answer: str, schema: dict[str, Any]) -> list[str]:
     """Why ``answer`` is not JSON valid against ``schema`` (``jsonschema``, the draft its
     ``$schema`` names): one line, or none.
@@ -119,35 +153,17 @@ def assert_answer(
 
     Raises:
         AssertionError: a check failed (message shows the answer's excerpt).
-        ValueError: no check given, or ``schema`` is not a valid JSON Schema.
+        ValueError: no check given, ``regex`` does not compile, or ``schema`` is not
+            a valid JSON Schema.
     """
     __tracebackhide__ = True
     if all(v is None for v in (equals, contains, regex, schema, predicate)):
         raise ValueError("assert_answer needs equals=, contains=, regex=, schema= or predicate=")
-    norm = normalize if normalize_text else (lambda s: s)
     answer = trace.answer or ""
-    shown = _excerpt(answer) if answer else "(no answer: the reasoning never closed)" if _unclosed(trace) \
-        else "(empty answer)"
-    failures, expected = [], []
-    if equals is not None:
-        options = _options(equals)
-        expected.append(f"equals {' | '.join(map(repr, options))}")
-        if not any(norm(answer.strip()) == norm(str(o).strip()) for o in options):
-            failures.append(f"answer does not equal {' or '.join(map(repr, options))}")
-    if contains is not None:
-        options = _options(contains)
-        expected.append(f"contains {' | '.join(map(repr, options))}")
-        if not any(norm(str(o)) in norm(answer) for o in options):
-            failures.append(f"answer does not contain {' or '.join(map(repr, options))}")
+    expected, failures = _text_checks(answer, equals, contains, normalize if normalize_text else str)
     if regex is not None:
         expected.append(f"matches /{regex}/")
-        flags = re.IGNORECASE if normalize_text else 0
-        try:
-            compiled = re.compile(normalize_pattern(regex) if normalize_text else regex, flags)
-        except re.error as e:
-            raise ValueError(f"assert_answer(regex={regex!r}) does not compile: {e}") from None
-        if not compiled.search(norm(answer)):
-            failures.append(f"answer does not match /{regex}/")
+        failures += _regex_failures(answer, regex, normalize_text)
     if schema is not None:
         expected.append("matches the JSON Schema")
         failures += _schema_failures(answer, schema)
@@ -158,6 +174,8 @@ def assert_answer(
             failures.append(f"answer fails {name}()")
     trace.checks.record(Verdict("answer", "; ".join(expected), not failures))
     if failures:
+        shown = _excerpt(answer) if answer else \
+            "(no answer: the reasoning never closed)" if _unclosed(trace) else "(empty answer)"
         _fail(trace, *failures, f"  answer: {shown}")
 
 
@@ -357,11 +375,39 @@ def assert_reasoning_budget(
             ``answer_terms`` or ``path``.
     """
     __tracebackhide__ = True
-    reasoning = trace.reasoning or ""
-    failures, verdict = [], {}
     for name, share in (("max_off_path", max_off_path), ("max_after_answer", max_after_answer)):
         if share is not None:
             _share(name, share)
+    verdict, failures = _budget_checks(
+        trace, max_tokens=max_tokens, max_chars=max_chars, max_hesitations=max_hesitations,
+        hesitation_markers=hesitation_markers, max_off_path=max_off_path, max_after_answer=max_after_answer,
+        path=path, answer_terms=answer_terms, allow_truncated=allow_truncated,
+    )
+    for label, passed in verdict.items():
+        trace.checks.record(Verdict("budget", label, passed))
+    if failures:
+        reasoning = trace.reasoning or ""
+        _fail(trace, *failures, f"  reasoning ends: {_excerpt(reasoning, len(reasoning))}")
+
+
+def _budget_checks(
+    trace: Trace,
+    *,
+    max_tokens: int | None,
+    max_chars: int | None,
+    max_hesitations: int | None,
+    hesitation_markers: Sequence[str] | None,
+    max_off_path: float | None,
+    max_after_answer: float | None,
+    path: Sequence[str | Sequence[str]] | None,
+    answer_terms: str | Sequence[str] | None,
+    allow_truncated: bool,
+) -> tuple[dict[str, bool], list[str]]:
+    """Each limit of :func:`assert_reasoning_budget` that was given, held against
+    ``trace``: ``({verdict label: passed}, failure lines)``."""
+    reasoning = trace.reasoning or ""
+    failures: list[str] = []
+    verdict: dict[str, bool] = {}
     if not allow_truncated:
         verdict["not truncated"] = not trace.truncated
         failures += [_truncation(trace)] if trace.truncated else []
@@ -389,7 +435,4 @@ def assert_reasoning_budget(
         passed, line = _after_answer(trace, max_after_answer, answer_terms, path)
         verdict[f"after answer <= {max_after_answer:g}"] = passed
         failures += [] if passed else [line]
-    for label, passed in verdict.items():
-        trace.checks.record(Verdict("budget", label, passed))
-    if failures:
-        _fail(trace, *failures, f"  reasoning ends: {_excerpt(reasoning, len(reasoning))}")
+    return verdict, failures

@@ -75,20 +75,7 @@ def load_local_model(
     torch_dtype = resolve_dtype(dtype, device)
     kwargs: dict[str, Any] = {"dtype": torch_dtype, "local_files_only": local_only}
     if load_in_4bit:
-        try:
-            import bitsandbytes  # noqa: F401
-        except ImportError:
-            raise BackendError(
-                f"load_in_4bit needs the 'bitsandbytes' package; install it with: "
-                f"pip install bitsandbytes (or {INSTALL_UNSLOTH})"
-            ) from None
-        kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch_dtype,
-        )
-        kwargs["device_map"] = {"": device}
+        kwargs.update(_four_bit(transformers, torch_dtype, device))
     try:
         with out_of_memory_guard(f"loading {model!r}", max_seq_length=max_seq_length, load_in_4bit=load_in_4bit), \
                 quiet_loading():
@@ -104,9 +91,29 @@ def load_local_model(
         with quiet_loading():
             loaded = apply_adapter(loaded, adapter)
     loaded.eval()
-    return LocalModel.create(
-        loaded, tokenizer, device, BackendInfo("transformers", f"transformers {transformers.__version__}")
+    info = BackendInfo("transformers", f"transformers {transformers.__version__}")
+    return LocalModel.create(loaded, tokenizer, device, info)
+
+
+def _four_bit(transformers: Any, torch_dtype: Any, device: str) -> dict[str, Any]:
+    """The ``from_pretrained`` arguments that load the weights in bitsandbytes NF4
+    (double quantisation, computing in ``torch_dtype``) onto ``device``.
+
+    Raises:
+        BackendError: bitsandbytes is not installed (naming how to install it).
+    """
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise BackendError(
+            f"load_in_4bit needs the 'bitsandbytes' package; install it with: "
+            f"pip install bitsandbytes (or {INSTALL_UNSLOTH})"
+        ) from None
+    config = transformers.BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch_dtype,
     )
+    return {"quantization_config": config, "device_map": {"": device}}
 
 
 def _from_pretrained(auto_cls: Any, model: str, kwargs: dict[str, Any]) -> Any:

@@ -70,6 +70,25 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _cuda_device(device: str | None) -> str:
+    """The CUDA device Unsloth loads onto (``device``, else the default one), after
+    checking, without importing it, that unsloth is installed.
+
+    Raises:
+        BackendError: unsloth is not installed (naming the extra), or no CUDA GPU /
+            a device that is not CUDA.
+    """
+    if importlib.util.find_spec("unsloth") is None:
+        raise BackendError(
+            f"the unsloth backend needs the 'unsloth' package, which is not installed; install it "
+            f"with: {INSTALL_UNSLOTH} (CUDA GPU only), or use --reasoning-backend transformers"
+        )
+    torch = require("torch", "unsloth")
+    if not torch.cuda.is_available() or (device is not None and not str(device).startswith("cuda")):
+        raise BackendError(_NEEDS_GPU)
+    return str(device or default_cuda_device(torch))
+
+
 def load_unsloth_model(
     model: str,
     *,
@@ -93,15 +112,7 @@ def load_unsloth_model(
         BackendError: unsloth/torch/peft missing (naming the ``[unsloth]`` extra), no
             CUDA GPU, model not found, not a causal LM, no chat template, CUDA OOM.
     """
-    if importlib.util.find_spec("unsloth") is None:
-        raise BackendError(
-            f"the unsloth backend needs the 'unsloth' package, which is not installed; install it "
-            f"with: {INSTALL_UNSLOTH} (CUDA GPU only), or use --reasoning-backend transformers"
-        )
-    torch = require("torch", "unsloth")
-    if not torch.cuda.is_available() or (device is not None and not str(device).startswith("cuda")):
-        raise BackendError(_NEEDS_GPU)
-    device = str(device or default_cuda_device(torch))
+    device = _cuda_device(device)
     check_model_source(model)
     local = is_local_path(model)
     quiet = {"UNSLOTH_DISABLE_STATISTICS": os.environ.get("UNSLOTH_DISABLE_STATISTICS", "1")}
